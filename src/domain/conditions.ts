@@ -29,7 +29,8 @@ export function setCondition(conditions: Conditions, next: ConditionUpdate, now:
   const list = conditions ?? [];
   const existing = list.find((c) => c.type === next.type);
   // An empty time can only come from a hand-written status; treat it as unknown rather than keep it.
-  const keepTime = existing !== undefined && existing.status === next.status && existing.lastTransitionTime !== '';
+  const keepTime =
+    existing !== undefined && existing.status === next.status && existing.lastTransitionTime !== '';
   const updated = normalize({ ...next, lastTransitionTime: keepTime ? existing.lastTransitionTime : now });
 
   if (existing === undefined) return [...list.map(normalize), updated];

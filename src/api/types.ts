@@ -1,0 +1,168 @@
+// The CRD types of SPEC §1 and the names this operator writes (labels, annotations, Secret keys,
+// condition types and reasons). Types and constants only — no logic.
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type { Condition } from '../domain/conditions.js';
+
+export const GROUP = 'scim.tokens.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const DOMAIN_KIND = 'ScimDomain';
+export const DOMAIN_PLURAL = 'scimdomains';
+export const ROTATION_KIND = 'ScimTokenRotation';
+export const ROTATION_PLURAL = 'scimtokenrotations';
+
+export const SECRET_TYPE = 'scim.tokens.dev/token';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'scim-token-operator';
+export const FIELD_MANAGER = 'scim-token-operator';
+/** Set by `kubectl scim token` after printing a reveal-once token (SPEC §2.4). */
+export const REVEALED_ANNOTATION = 'scim.tokens.dev/revealed';
+/** The token generation the Secret holds; a Secret one ahead of status is a write not yet recorded. */
+export const GENERATION_ANNOTATION = 'scim.tokens.dev/token-generation';
+/** The rotation whose token the Secret holds, while that rotation is being applied. */
+export const ROTATION_ANNOTATION = 'scim.tokens.dev/rotation-uid';
+export const ROTATION_NAME_ANNOTATION = 'scim.tokens.dev/rotation-name';
+
+export const SecretKeys = {
+  token: 'token',
+  sha256: 'token-sha256',
+  id: 'token-id',
+  domain: 'domain',
+  scimBaseUrl: 'scimBaseUrl',
+} as const;
+
+export type IdentityProvider = 'EntraID' | 'Okta' | 'GoogleWorkspace' | 'Other';
+
+export const ConditionType = {
+  Ready: 'Ready',
+  Reconciling: 'Reconciling',
+  Stalled: 'Stalled',
+} as const;
+
+export const DomainReason = {
+  TokenIssued: 'TokenIssued',
+  Suspended: 'Suspended',
+  DomainConflict: 'DomainConflict',
+  SecretConflict: 'SecretConflict',
+  InvalidSpec: 'InvalidSpec',
+  ApiError: 'ApiError',
+  Issuing: 'Issuing',
+} as const;
+export type DomainReason = (typeof DomainReason)[keyof typeof DomainReason];
+
+export const RotationReason = {
+  Rotated: 'Rotated',
+  Scheduled: 'Scheduled',
+  DomainNotFound: 'DomainNotFound',
+  ProvisioningNotEnabled: 'ProvisioningNotEnabled',
+  InvalidSpec: 'InvalidSpec',
+  Failed: 'Failed',
+} as const;
+export type RotationReason = (typeof RotationReason)[keyof typeof RotationReason];
+
+export type RevocationReason = 'Rotated' | 'Suspended' | 'SecretTampered' | 'SecretLost' | 'Deleted';
+
+export const EventReason = {
+  TokenIssued: 'TokenIssued',
+  TokenRevoked: 'TokenRevoked',
+  TokenRotated: 'TokenRotated',
+  TokenRevealed: 'TokenRevealed',
+  TokenMoved: 'TokenMoved',
+  DomainConflict: 'DomainConflict',
+  SecretConflict: 'SecretConflict',
+  SecretTampered: 'SecretTampered',
+  SecretLost: 'SecretLost',
+  RotationSkipped: 'RotationSkipped',
+  RotationFailed: 'RotationFailed',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+export interface TokenStatus {
+  id: string;
+  fingerprint: string;
+  sha256: string;
+  issuedAt: string;
+  generation: number;
+}
+
+export interface RevokedToken {
+  id: string;
+  fingerprint: string;
+  revokedAt: string;
+  reason: RevocationReason;
+}
+
+export interface ScimDomainSpec {
+  domain: string;
+  identityProvider?: IdentityProvider;
+  sendEmailInvitations?: boolean;
+  secretName?: string;
+  scimBaseUrl?: string;
+  suspend?: boolean;
+  revealOnce?: boolean;
+}
+
+export interface ScimDomainStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  secretName?: string;
+  token?: TokenStatus;
+  lastRotation?: { name: string; uid: string; time: string };
+  appliedRotations?: string[];
+  revokedTokens?: RevokedToken[];
+}
+
+export interface ScimDomain extends KubernetesObject {
+  metadata: V1ObjectMeta & { name: string; namespace: string };
+  spec: ScimDomainSpec;
+  status?: ScimDomainStatus;
+}
+
+export interface TokenRef {
+  id: string;
+  fingerprint: string;
+}
+
+export interface RotationHistoryEntry {
+  scheduledTime?: string;
+  time: string;
+  result: 'Rotated' | 'Skipped' | 'Failed';
+  reason?: string;
+  message?: string;
+  newToken?: TokenRef;
+}
+
+export interface ScimTokenRotationSpec {
+  domainRef: { name: string };
+  reason?: string;
+  schedule?: string;
+  timeZone?: string;
+  suspend?: boolean;
+  historyLimit?: number;
+}
+
+export interface ScimTokenRotationStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  rotatedAt?: string;
+  previousToken?: TokenRef;
+  newToken?: TokenRef;
+  lastScheduleTime?: string;
+  nextScheduleTime?: string;
+  lastSuccessfulTime?: string;
+  history?: RotationHistoryEntry[];
+}
+
+export interface ScimTokenRotation extends KubernetesObject {
+  metadata: V1ObjectMeta & { name: string; namespace: string };
+  spec: ScimTokenRotationSpec;
+  status?: ScimTokenRotationStatus;
+}
+
+/** Limits of SPEC §1.1. */
+export const APPLIED_ROTATIONS_LIMIT = 50;
+export const REVOKED_TOKENS_LIMIT = 10;
+
+export function defaultSecretName(domainName: string): string {
+  return `${domainName}-scim-token`;
+}

@@ -1,0 +1,1263 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_VERSION,
+  DOMAIN_KIND,
+  GENERATION_ANNOTATION,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  REVEALED_ANNOTATION,
+  ROTATION_ANNOTATION,
+  SECRET_TYPE,
+  type RevokedToken,
+  type ScimDomain,
+  type ScimDomainSpec,
+  type ScimDomainStatus,
+  type TokenStatus,
+} from '../api/types.js';
+import { getCondition, type Condition } from './conditions.js';
+import {
+  CAUSE_ANNOTATION,
+  domainOwner,
+  effectiveSecretName,
+  judgeSecret,
+  planDomain,
+  statusUnchanged,
+  type Action,
+  type Claimant,
+  type DomainPlan,
+  type DomainState,
+  type IssueCause,
+  type NewToken,
+  type PlanDeps,
+  type SecretView,
+} from './domain-plan.js';
+import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from './token.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Fixtures
+
+const NOW = '2025-06-01T12:00:00Z';
+const CREATED = '2025-04-01T00:00:00Z';
+const UID = 'uid-scimdomain-acme';
+const NS = 'team-a';
+const NAME = 'acme';
+const DOMAIN = 'acme.example.com';
+const SECRET = 'acme-scim-token';
+const BASE_URL = 'https://app.example.com/scim/v2';
+
+// A RandomBytes that is a pure function of its seed. Every byte is below 248, so the token generator
+// never rejects one, and different seeds give different tokens.
+function seededBytes(seed: number): RandomBytes {
+  let i = 0;
+  return (n) => Uint8Array.from({ length: n }, () => (seed * 37 + 11 * i++) % 248);
+}
+
+/** A real token (format, checksum, hashes) that is the same on every run for a given seed. */
+function makeToken(seed: number): NewToken {
+  const token = generateToken(seededBytes(seed));
+  return {
+    token,
+    id: generateTokenId(seededBytes(seed + 500)),
+    sha256: tokenSha256(token),
+    fingerprint: tokenFingerprint(token),
+  };
+}
+
+/** The token `issuedWorld` holds; `fakeDeps()` issues T2, T3, ... */
+const T1 = makeToken(1);
+const T2 = makeToken(2);
+/** Tokens no PlanDeps in these tests ever issues: what crashed writes and hand edits put in a Secret. */
+const T8 = makeToken(8);
+const T9 = makeToken(9);
+
+type FakeDeps = PlanDeps & { issued: NewToken[] };
+
+function fakeDeps(firstSeed = 2): FakeDeps {
+  let seed = firstSeed;
+  const issued: NewToken[] = [];
+  return {
+    now: NOW,
+    issued,
+    issue: () => {
+      const t = makeToken(seed++);
+      issued.push(t);
+      return t;
+    },
+  };
+}
+
+function scimDomain(
+  spec: Partial<ScimDomainSpec> = {},
+  meta: Partial<ScimDomain['metadata']> = {},
+  status?: ScimDomainStatus,
+): ScimDomain {
+  return {
+    apiVersion: API_VERSION,
+    kind: DOMAIN_KIND,
+    metadata: {
+      name: NAME,
+      namespace: NS,
+      uid: UID,
+      generation: 1,
+      creationTimestamp: new Date(CREATED),
+      ...meta,
+    },
+    spec: { domain: DOMAIN, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function claimantOf(d: ScimDomain): Claimant {
+  return {
+    namespace: d.metadata.namespace,
+    name: d.metadata.name,
+    creationTimestamp: (d.metadata.creationTimestamp ?? new Date(CREATED)).toISOString(),
+  };
+}
+
+function tokenStatus(t: NewToken, generation: number, issuedAt = CREATED): TokenStatus {
+  return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
+}
+
+function tokenData(t: NewToken, extra: Record<string, string> = {}): Record<string, string> {
+  return { token: t.token, 'token-sha256': t.sha256, 'token-id': t.id, domain: DOMAIN, ...extra };
+}
+
+function generationAnnotations(generation: number, cause?: IssueCause): Record<string, string> {
+  return {
+    [GENERATION_ANNOTATION]: String(generation),
+    ...(cause ? { [CAUSE_ANNOTATION]: cause } : {}),
+  };
+}
+
+/** A Secret controlled by the test domain. */
+function ownedSecret(
+  data: Record<string, string>,
+  annotations: Record<string, string>,
+  over: Partial<SecretView> = {},
+): SecretView {
+  return {
+    name: SECRET,
+    uid: 'uid-secret-acme',
+    resourceVersion: '7',
+    type: SECRET_TYPE,
+    controllerUid: UID,
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+    annotations,
+    data,
+    ...over,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A tiny world: the domain and the Secrets of its namespace. `apply` executes a plan the way the API
+// server would (resourceVersion and uid preconditions included), so tests can check where a plan
+// leads and that planning again on the result writes nothing.
+
+interface World {
+  domain: ScimDomain;
+  secrets: Record<string, SecretView>;
+  claimants?: Claimant[];
+}
+
+function stateOf(w: World): DomainState {
+  const name = effectiveSecretName(w.domain);
+  const state: DomainState = { domain: w.domain, claimants: w.claimants ?? [claimantOf(w.domain)] };
+  const secret = w.secrets[name];
+  if (secret) state.secret = secret;
+  const recorded = w.domain.status?.secretName;
+  const previous = recorded && recorded !== name ? w.secrets[recorded] : undefined;
+  if (previous) state.previousSecret = previous;
+  return state;
+}
+
+function apply(w: World, actions: readonly Action[]): World {
+  let domain = w.domain;
+  const secrets = { ...w.secrets };
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'createSecret': {
+        if (secrets[a.name]) throw new Error(`AlreadyExists: Secret ${a.name}`);
+        secrets[a.name] = {
+          name: a.name,
+          uid: `uid-secret-${a.name}`,
+          resourceVersion: '1',
+          type: SECRET_TYPE,
+          controllerUid: domain.metadata.uid,
+          labels: { ...a.content.labels },
+          annotations: { ...a.content.annotations },
+          data: { ...a.content.data },
+        };
+        break;
+      }
+      case 'replaceSecret': {
+        const cur = secrets[a.name];
+        if (!cur || cur.resourceVersion !== a.resourceVersion) throw new Error(`Conflict: Secret ${a.name}`);
+        secrets[a.name] = {
+          ...cur,
+          resourceVersion: String(Number(cur.resourceVersion) + 1),
+          labels: { ...a.content.labels },
+          annotations: { ...a.content.annotations },
+          data: { ...a.content.data },
+        };
+        break;
+      }
+      case 'deleteSecret': {
+        const cur = secrets[a.name];
+        if (!cur || cur.uid !== a.uid || cur.resourceVersion !== a.resourceVersion) {
+          throw new Error(`Precondition failed: Secret ${a.name}`);
+        }
+        delete secrets[a.name];
+        break;
+      }
+      case 'writeStatus':
+        domain = { ...domain, status: a.status };
+        break;
+      case 'event':
+        break;
+    }
+  }
+  return { ...w, domain, secrets };
+}
+
+/** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
+function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
+  const start: World = { domain: scimDomain(spec), secrets: {} };
+  return apply(start, planDomain(stateOf(start), fakeDeps(1)).actions);
+}
+
+/** A user edit of the spec: the API server bumps metadata.generation. */
+function editSpec(w: World, patch: Partial<ScimDomainSpec>): World {
+  const d = w.domain;
+  return {
+    ...w,
+    domain: {
+      ...d,
+      metadata: { ...d.metadata, generation: (d.metadata.generation ?? 1) + 1 },
+      spec: { ...d.spec, ...patch },
+    },
+  };
+}
+
+function editStatus(w: World, f: (s: ScimDomainStatus) => ScimDomainStatus): World {
+  return { ...w, domain: { ...w.domain, status: f(w.domain.status ?? {}) } };
+}
+
+/** Someone else's write to the domain's Secret: the API server bumps resourceVersion. */
+function editSecret(w: World, f: (s: SecretView) => SecretView): World {
+  const cur = w.secrets[SECRET];
+  if (!cur) throw new Error('no Secret to edit');
+  const next = f(cur);
+  return {
+    ...w,
+    secrets: {
+      ...w.secrets,
+      [SECRET]: { ...next, resourceVersion: String(Number(cur.resourceVersion) + 1) },
+    },
+  };
+}
+
+function withoutSecret(w: World, name = SECRET): World {
+  const secrets = { ...w.secrets };
+  delete secrets[name];
+  return { ...w, secrets };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading plans
+
+const kinds = (plan: DomainPlan) => plan.actions.map((a) => a.kind);
+
+type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
+
+function only<K extends Action['kind']>(plan: DomainPlan, kind: K): ActionOf<K> {
+  const found = plan.actions.filter((a): a is ActionOf<K> => a.kind === kind);
+  const [first] = found;
+  if (found.length !== 1 || !first) {
+    throw new Error(`expected one ${kind} action, got [${kinds(plan).join(', ')}]`);
+  }
+  return first;
+}
+
+const statusOf = (plan: DomainPlan) => only(plan, 'writeStatus').status;
+const eventsOf = (plan: DomainPlan) => plan.actions.filter((a): a is ActionOf<'event'> => a.kind === 'event');
+const secretWrites = (plan: DomainPlan) =>
+  plan.actions.filter((a) => a.kind === 'createSecret' || a.kind === 'replaceSecret');
+
+function condition(status: ScimDomainStatus, type: string): Condition | undefined {
+  return getCondition(status.conditions, type);
+}
+
+function plan(w: World, deps: PlanDeps = fakeDeps()): DomainPlan {
+  return planDomain(stateOf(w), deps);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('effectiveSecretName', () => {
+  it.each([
+    { case: 'defaults to <metadata.name>-scim-token', spec: {}, name: 'acme', want: 'acme-scim-token' },
+    {
+      case: 'uses spec.secretName when it is set',
+      spec: { secretName: 'idp-token' },
+      name: 'acme',
+      want: 'idp-token',
+    },
+  ])('$case', ({ spec, name, want }) => {
+    expect(effectiveSecretName(scimDomain(spec, { name }))).toBe(want);
+  });
+});
+
+describe('domainOwner', () => {
+  const claim = (namespace: string, name: string, creationTimestamp = CREATED): Claimant => ({
+    namespace,
+    name,
+    creationTimestamp,
+  });
+
+  it.each([
+    { case: 'there is no owner when nobody claims the domain', claimants: [], owner: undefined },
+    { case: 'a sole claimant owns the domain', claimants: [claim('a', 'x')], owner: claim('a', 'x') },
+    {
+      case: 'the oldest claim wins whatever the order of the list',
+      claimants: [
+        claim('a', 'young', '2025-05-01T00:00:00Z'),
+        claim('z', 'old', '2025-01-01T00:00:00Z'),
+        claim('m', 'middle', '2025-03-01T00:00:00Z'),
+      ],
+      owner: claim('z', 'old', '2025-01-01T00:00:00Z'),
+    },
+    {
+      case: 'a tie on creationTimestamp goes to the first namespace',
+      claimants: [claim('team-b', 'acme'), claim('team-a', 'zeta')],
+      owner: claim('team-a', 'zeta'),
+    },
+    {
+      case: 'a tie in the same namespace goes to the first name',
+      claimants: [claim('team-a', 'zeta'), claim('team-a', 'alpha')],
+      owner: claim('team-a', 'alpha'),
+    },
+  ])('$case', ({ claimants, owner }) => {
+    expect(domainOwner(claimants)).toEqual(owner);
+  });
+
+  it('does not reorder the list it is given', () => {
+    const claimants = Object.freeze([claim('b', 'x', '2025-02-01T00:00:00Z'), claim('a', 'x')]);
+
+    domainOwner(claimants);
+
+    expect(claimants.map((c) => c.namespace)).toEqual(['b', 'a']);
+  });
+});
+
+describe('statusUnchanged', () => {
+  const ready = (over: Partial<Condition> = {}): Condition => ({
+    type: 'Ready',
+    status: 'True',
+    reason: 'TokenIssued',
+    message: 'current',
+    lastTransitionTime: CREATED,
+    observedGeneration: 1,
+    ...over,
+  });
+  const stalled: Condition = {
+    type: 'Stalled',
+    status: 'True',
+    reason: 'DomainConflict',
+    message: 'claimed',
+    lastTransitionTime: CREATED,
+  };
+  const revoked = (id: string): RevokedToken => ({
+    id,
+    fingerprint: 'sha256:000000000000',
+    revokedAt: CREATED,
+    reason: 'Rotated',
+  });
+  const base: ScimDomainStatus = {
+    observedGeneration: 1,
+    conditions: [ready(), stalled],
+    secretName: SECRET,
+    token: tokenStatus(T1, 1),
+    revokedTokens: [revoked('tok-a'), revoked('tok-b')],
+  };
+
+  it.each<{ case: string; a: ScimDomainStatus | undefined; b: ScimDomainStatus }>([
+    { case: 'a missing status and an empty one', a: undefined, b: {} },
+    { case: 'two identical statuses', a: base, b: structuredClone(base) },
+    {
+      case: 'statuses that differ only in lastTransitionTime',
+      a: base,
+      b: {
+        ...base,
+        conditions: [ready({ lastTransitionTime: NOW }), { ...stalled, lastTransitionTime: NOW }],
+      },
+    },
+    {
+      case: 'statuses listing the same conditions in another order',
+      a: base,
+      b: { ...base, conditions: [stalled, ready()] },
+    },
+    {
+      case: 'statuses whose keys are in another order or set to undefined',
+      a: base,
+      b: {
+        revokedTokens: base.revokedTokens,
+        token: {
+          generation: 1,
+          sha256: T1.sha256,
+          issuedAt: CREATED,
+          fingerprint: T1.fingerprint,
+          id: T1.id,
+        },
+        lastRotation: undefined,
+        secretName: SECRET,
+        conditions: base.conditions,
+        observedGeneration: 1,
+      },
+    },
+  ])('treats $case as unchanged', ({ a, b }) => {
+    expect(statusUnchanged(a, b)).toBe(true);
+  });
+
+  it.each<{ case: string; a: ScimDomainStatus | undefined; b: ScimDomainStatus }>([
+    { case: 'a missing status and one with a condition', a: undefined, b: { conditions: [ready()] } },
+    {
+      case: 'a different Ready reason',
+      a: base,
+      b: { ...base, conditions: [ready({ reason: 'X' }), stalled] },
+    },
+    {
+      case: 'a different Ready message',
+      a: base,
+      b: { ...base, conditions: [ready({ message: 'other' }), stalled] },
+    },
+    {
+      case: 'a different condition observedGeneration',
+      a: base,
+      b: { ...base, conditions: [ready({ observedGeneration: 2 }), stalled] },
+    },
+    { case: 'a condition that went away', a: base, b: { ...base, conditions: [ready()] } },
+    { case: 'a different observedGeneration', a: base, b: { ...base, observedGeneration: 2 } },
+    { case: 'a different token', a: base, b: { ...base, token: tokenStatus(T2, 2) } },
+    { case: 'a token that went away', a: base, b: { ...base, token: undefined } },
+    { case: 'a different secretName', a: base, b: { ...base, secretName: 'other' } },
+    {
+      case: 'revokedTokens in another order',
+      a: base,
+      b: { ...base, revokedTokens: [revoked('tok-b'), revoked('tok-a')] },
+    },
+  ])('treats $case as a change', ({ a, b }) => {
+    expect(statusUnchanged(a, b)).toBe(false);
+  });
+});
+
+describe('judgeSecret', () => {
+  const R1 = tokenStatus(T1, 1);
+  const malformed = `${T8.token.slice(0, -1)}${T8.token.endsWith('0') ? '1' : '0'}`;
+
+  it.each<{ case: string; secret: SecretView | undefined; recorded?: TokenStatus; kind: string }>([
+    { case: 'that does not exist', secret: undefined, recorded: R1, kind: 'missing' },
+    {
+      case: 'controlled by another object',
+      secret: ownedSecret(tokenData(T1), generationAnnotations(1), { controllerUid: 'someone-else' }),
+      recorded: R1,
+      kind: 'foreign',
+    },
+    {
+      case: 'with no controller at all (created by hand)',
+      secret: { ...ownedSecret(tokenData(T1), generationAnnotations(1)), controllerUid: undefined },
+      recorded: R1,
+      kind: 'foreign',
+    },
+    {
+      case: 'holding the recorded token',
+      secret: ownedSecret(tokenData(T1), generationAnnotations(1, 'Issued')),
+      recorded: R1,
+      kind: 'consistent',
+    },
+    {
+      case: 'whose plaintext was removed after a reveal',
+      secret: ownedSecret(
+        { 'token-sha256': T1.sha256, 'token-id': T1.id, domain: DOMAIN },
+        generationAnnotations(1),
+      ),
+      recorded: R1,
+      kind: 'consistent',
+    },
+    {
+      case: 'whose token was edited but not its hash',
+      secret: ownedSecret(tokenData(T1, { token: T9.token }), generationAnnotations(1)),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'whose hash was edited but not its token',
+      secret: ownedSecret(tokenData(T1, { 'token-sha256': T9.sha256 }), generationAnnotations(1)),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'whose token and hash were both replaced at the recorded generation',
+      secret: ownedSecret(tokenData(T9), generationAnnotations(1)),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'two generations ahead of status with a self-consistent token',
+      secret: ownedSecret(tokenData(T8), generationAnnotations(3, 'Rotated')),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'one generation ahead with a token whose checksum is wrong',
+      secret: ownedSecret(
+        tokenData(T8, { token: malformed, 'token-sha256': tokenSha256(malformed) }),
+        generationAnnotations(2, 'Rotated'),
+      ),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'one generation ahead with a token that does not match its own hash',
+      secret: ownedSecret(tokenData(T8, { 'token-sha256': T9.sha256 }), generationAnnotations(2, 'Rotated')),
+      recorded: R1,
+      kind: 'tampered',
+    },
+    {
+      case: 'without a token when status records none',
+      secret: ownedSecret({ domain: DOMAIN }, generationAnnotations(4)),
+      kind: 'empty',
+    },
+  ])('judges a Secret $case as $kind', ({ secret, recorded, kind }) => {
+    expect(judgeSecret(secret, UID, recorded).kind).toBe(kind);
+  });
+
+  it.each<{ case: string; annotations: Record<string, string>; recorded?: TokenStatus; want: object }>([
+    {
+      case: 'one generation ahead of status after a lost Secret',
+      annotations: generationAnnotations(2, 'SecretLost'),
+      recorded: R1,
+      want: { generation: 2, cause: 'SecretLost' },
+    },
+    {
+      case: 'one generation ahead of status after a rotation',
+      annotations: { ...generationAnnotations(2, 'Rotated'), [ROTATION_ANNOTATION]: 'uid-rotation-1' },
+      recorded: R1,
+      want: { generation: 2, cause: 'Rotated', rotationUid: 'uid-rotation-1' },
+    },
+    {
+      case: 'one generation ahead of status without a cause annotation',
+      annotations: generationAnnotations(2),
+      recorded: R1,
+      want: { generation: 2, cause: 'Issued' },
+    },
+    {
+      case: 'holding a first token that status has not recorded yet',
+      annotations: generationAnnotations(1, 'Issued'),
+      want: { generation: 1, cause: 'Issued' },
+    },
+  ])('judges a Secret $case as pending, carrying its token', ({ annotations, recorded, want }) => {
+    const verdict = judgeSecret(ownedSecret(tokenData(T8), annotations), UID, recorded);
+
+    expect(verdict).toEqual({ kind: 'pending', token: T8.token, id: T8.id, ...want });
+  });
+
+  it('reports the generation of a Secret that holds no token and no record', () => {
+    expect(judgeSecret(ownedSecret({ domain: DOMAIN }, generationAnnotations(4)), UID)).toEqual({
+      kind: 'empty',
+      generation: 4,
+    });
+  });
+});
+
+describe('planDomain', () => {
+  describe('issuing', () => {
+    const newDomain = (spec: Partial<ScimDomainSpec> = {}): World => ({
+      domain: scimDomain(spec),
+      secrets: {},
+    });
+
+    it('writes the Secret, then the status, then a TokenIssued event for a new domain', () => {
+      expect(kinds(plan(newDomain()))).toEqual(['createSecret', 'writeStatus', 'event']);
+    });
+
+    it.each([
+      { case: 'with a scimBaseUrl', spec: { scimBaseUrl: BASE_URL }, extra: { scimBaseUrl: BASE_URL } },
+      { case: 'without a scimBaseUrl', spec: {}, extra: {} },
+    ])('creates a Secret holding the token, its hash, id and the domain $case', ({ spec, extra }) => {
+      const deps = fakeDeps();
+
+      const create = only(plan(newDomain(spec), deps), 'createSecret');
+
+      expect(create.name).toBe(SECRET);
+      expect(create.content.data).toEqual({
+        token: T2.token,
+        'token-sha256': T2.sha256,
+        'token-id': T2.id,
+        domain: DOMAIN,
+        ...extra,
+      });
+      expect(create.content.labels).toEqual({ [MANAGED_BY_LABEL]: MANAGED_BY });
+      expect(create.content.annotations).toMatchObject({ [GENERATION_ANNOTATION]: '1' });
+      expect(deps.issued).toEqual([T2]);
+    });
+
+    it('creates the Secret under spec.secretName when one is set', () => {
+      expect(only(plan(newDomain({ secretName: 'idp-token' })), 'createSecret').name).toBe('idp-token');
+    });
+
+    it('stamps status Ready=True TokenIssued with the token description and no other condition', () => {
+      const status = statusOf(plan(newDomain()));
+
+      expect(status).toEqual({
+        observedGeneration: 1,
+        secretName: SECRET,
+        token: { id: T2.id, fingerprint: T2.fingerprint, sha256: T2.sha256, issuedAt: NOW, generation: 1 },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'TokenIssued',
+            message: expect.stringContaining(T2.id) as string,
+            lastTransitionTime: NOW,
+            observedGeneration: 1,
+          },
+        ],
+      });
+    });
+
+    it('records a fingerprint that is sha256: plus the first 12 hex characters of the hash', () => {
+      const token = statusOf(plan(newDomain())).token;
+
+      expect(token?.fingerprint).toBe(`sha256:${T2.sha256.slice(0, 12)}`);
+    });
+
+    it('emits a Normal TokenIssued event naming the token id and fingerprint', () => {
+      const [event] = eventsOf(plan(newDomain()));
+
+      expect(event).toMatchObject({ type: 'Normal', reason: 'TokenIssued' });
+      expect(event?.message).toContain(T2.id);
+      expect(event?.message).toContain(T2.fingerprint);
+    });
+
+    it('writes nothing when Secret and status agree, even if the conditions carry other times', () => {
+      const w = editStatus(issuedWorld(), (s) => ({
+        ...s,
+        conditions: (s.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: '2020-01-01T00:00:00Z' })),
+      }));
+      const deps = fakeDeps();
+
+      const p = plan(w, deps);
+
+      expect(p.actions).toEqual([]);
+      expect(deps.issued).toEqual([]);
+    });
+
+    it('only bumps observedGeneration when a spec edit changes nothing the Secret holds', () => {
+      const w = editSpec(issuedWorld(), { identityProvider: 'Okta' });
+
+      const p = plan(w);
+
+      expect(kinds(p)).toEqual(['writeStatus']);
+      expect(statusOf(p)).toMatchObject({ observedGeneration: 2, token: tokenStatus(T1, 1, NOW) });
+      expect(condition(statusOf(p), 'Ready')).toMatchObject({ status: 'True', observedGeneration: 2 });
+    });
+
+    it('restores the managed-by label on the Secret without touching the token', () => {
+      const w = editSecret(issuedWorld(), (s) => ({ ...s, labels: {} }));
+
+      const p = plan(w);
+
+      expect(kinds(p)).toEqual(['replaceSecret']);
+      expect(only(p, 'replaceSecret').content).toMatchObject({
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+        data: tokenData(T1),
+      });
+    });
+  });
+
+  // Every path the planner can take, as a world before the reconcile, for properties all paths share.
+  const scenarios: { name: string; world: () => World }[] = [
+    { name: 'a new domain is issued its first token', world: () => ({ domain: scimDomain(), secrets: {} }) },
+    { name: 'a deleted Secret is replaced', world: () => withoutSecret(issuedWorld()) },
+    {
+      name: 'a hand-edited Secret is replaced',
+      world: () => editSecret(issuedWorld(), (s) => ({ ...s, data: tokenData(T9) })),
+    },
+    {
+      name: 'an unrecorded Secret write is adopted',
+      world: () =>
+        editSecret(issuedWorld(), (s) => ({
+          ...s,
+          data: tokenData(T8),
+          annotations: generationAnnotations(2, 'SecretLost'),
+        })),
+    },
+    {
+      name: 'the token moves to a renamed Secret',
+      world: () => editSpec(issuedWorld(), { secretName: 'acme-idp-token' }),
+    },
+    { name: 'a domain is suspended', world: () => editSpec(issuedWorld(), { suspend: true }) },
+    {
+      name: 'a suspended domain is resumed',
+      world: () => {
+        const suspended = editSpec(issuedWorld(), { suspend: true });
+        return editSpec(apply(suspended, plan(suspended).actions), { suspend: false });
+      },
+    },
+    {
+      name: 'a revealed token leaves a reveal-once Secret',
+      world: () =>
+        editSecret(issuedWorld({ revealOnce: true }), (s) => ({
+          ...s,
+          annotations: { ...s.annotations, [REVEALED_ANNOTATION]: 'true' },
+        })),
+    },
+    {
+      name: 'the SCIM base URL changes',
+      world: () =>
+        editSpec(issuedWorld({ scimBaseUrl: BASE_URL }), { scimBaseUrl: 'https://idp.example.com/scim' }),
+    },
+    {
+      name: 'a younger claimant meets the owner of its domain',
+      world: () => ({
+        domain: scimDomain(),
+        secrets: {},
+        claimants: [
+          { namespace: NS, name: NAME, creationTimestamp: CREATED },
+          { namespace: 'team-b', name: 'acme', creationTimestamp: '2025-01-01T00:00:00Z' },
+        ],
+      }),
+    },
+    {
+      name: 'a foreign Secret holds the name',
+      world: () => ({
+        domain: scimDomain(),
+        secrets: { [SECRET]: ownedSecret(tokenData(T9), {}, { controllerUid: 'someone-else' }) },
+      }),
+    },
+  ];
+
+  describe('keeping the token secret', () => {
+    it.each(scenarios)(
+      'puts no plaintext token into status, events or the outcome when $name',
+      ({ world }) => {
+        const w = world();
+        const deps = fakeDeps();
+        const seen = [...Object.values(w.secrets).map((s) => s.data.token), T1.token, T8.token, T9.token];
+
+        const p = planDomain(stateOf(w), deps);
+
+        const plaintexts = [...seen, ...deps.issued.map((t) => t.token)].filter((t): t is string => !!t);
+        const public_ = JSON.stringify([p.outcome, ...p.actions.filter((a) => !('content' in a))]);
+        for (const t of plaintexts) expect(public_).not.toContain(t);
+        for (const e of eventsOf(p)) expect(e.message).not.toMatch(/sct_/);
+      },
+    );
+  });
+
+  describe('settling', () => {
+    it.each(scenarios)(
+      'writes nothing on the next reconcile after applying the plan when $name',
+      ({ world }) => {
+        const w = world();
+        const settled = apply(w, plan(w).actions);
+
+        expect(plan(settled).actions).toEqual([]);
+      },
+    );
+  });
+
+  describe('deleting', () => {
+    it.each([
+      { case: 'holds a token', world: issuedWorld },
+      { case: 'has no Secret yet', world: (): World => ({ domain: scimDomain(), secrets: {} }) },
+      { case: 'lost its Secret', world: () => withoutSecret(issuedWorld()) },
+      { case: 'is suspended', world: () => editSpec(issuedWorld(), { suspend: true }) },
+    ])('plans nothing for a domain being deleted that $case', ({ world }) => {
+      const w = world();
+      const deleting: World = {
+        ...w,
+        domain: { ...w.domain, metadata: { ...w.domain.metadata, deletionTimestamp: new Date(NOW) } },
+      };
+      const deps = fakeDeps();
+
+      expect(plan(deleting, deps).actions).toEqual([]);
+      expect(deps.issued).toEqual([]);
+    });
+  });
+
+  describe('domain conflicts', () => {
+    const owner: Claimant = {
+      namespace: 'team-b',
+      name: 'acme-old',
+      creationTimestamp: '2025-01-01T00:00:00Z',
+    };
+    const conflicted = (): World => ({
+      domain: scimDomain(),
+      secrets: {},
+      claimants: [claimantOf(scimDomain()), owner],
+    });
+
+    it('stalls the younger claimant with Ready=False DomainConflict naming the owner and issues nothing', () => {
+      const deps = fakeDeps();
+
+      const p = plan(conflicted(), deps);
+
+      expect(secretWrites(p)).toEqual([]);
+      expect(deps.issued).toEqual([]);
+      const status = statusOf(p);
+      expect(status.token).toBeUndefined();
+      expect(condition(status, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'DomainConflict',
+        message: expect.stringContaining('team-b/acme-old') as string,
+        observedGeneration: 1,
+      });
+      expect(condition(status, 'Stalled')).toMatchObject({ status: 'True', reason: 'DomainConflict' });
+      expect(eventsOf(p)).toEqual([
+        expect.objectContaining({ type: 'Warning', reason: 'DomainConflict' }) as ActionOf<'event'>,
+      ]);
+    });
+
+    it.each([
+      { case: 'the same namespace and a later name', self: ['team-a', 'zeta'], other: ['team-a', 'alpha'] },
+      { case: 'a later namespace', self: ['team-b', 'acme'], other: ['team-a', 'acme'] },
+    ])('breaks a creationTimestamp tie against the claimant with $case', ({ self, other }) => {
+      const [ns = '', name = ''] = self;
+      const [otherNs = '', otherName = ''] = other;
+      const w: World = {
+        domain: scimDomain({}, { namespace: ns, name }),
+        secrets: {},
+        claimants: [
+          { namespace: ns, name, creationTimestamp: CREATED },
+          { namespace: otherNs, name: otherName, creationTimestamp: CREATED },
+        ],
+      };
+
+      const p = plan(w);
+
+      expect(p.outcome).toBe('domain-conflict');
+      expect(condition(statusOf(p), 'Ready')?.message).toContain(`${otherNs}/${otherName}`);
+    });
+
+    it('issues a token to the claimant that wins a creationTimestamp tie', () => {
+      const w: World = {
+        domain: scimDomain(),
+        secrets: {},
+        claimants: [
+          claimantOf(scimDomain()),
+          { namespace: 'team-b', name: NAME, creationTimestamp: CREATED },
+        ],
+      };
+
+      expect(kinds(plan(w))).toEqual(['createSecret', 'writeStatus', 'event']);
+    });
+
+    it.each([
+      { case: 'a domain without status', status: undefined },
+      {
+        case: 'a domain that was in SecretConflict',
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'SecretConflict',
+              message: 'x',
+              lastTransitionTime: CREATED,
+            },
+          ],
+        } satisfies ScimDomainStatus,
+      },
+    ] as { case: string; status: ScimDomainStatus | undefined }[])(
+      'emits the DomainConflict event when $case enters the conflict',
+      ({ status }) => {
+        const w = { ...conflicted(), domain: scimDomain({}, {}, status) };
+
+        expect(eventsOf(plan(w)).map((e) => e.reason)).toEqual(['DomainConflict']);
+      },
+    );
+
+    it('emits no second event and writes nothing while the conflict lasts', () => {
+      const w = conflicted();
+      const again = apply(w, plan(w).actions);
+
+      expect(plan(again).actions).toEqual([]);
+    });
+
+    it('issues a token and clears Stalled once the owner is gone', () => {
+      const w = conflicted();
+      const stalled = apply(w, plan(w).actions);
+
+      const p = plan({ ...stalled, claimants: [claimantOf(stalled.domain)] });
+
+      expect(kinds(p)).toEqual(['createSecret', 'writeStatus', 'event']);
+      expect(condition(statusOf(p), 'Ready')).toMatchObject({ status: 'True', reason: 'TokenIssued' });
+      expect(condition(statusOf(p), 'Stalled')).toBeUndefined();
+    });
+  });
+
+  describe('Secret conflicts', () => {
+    it.each([
+      { case: 'another object controls', controllerUid: 'someone-else' },
+      { case: 'nothing controls', controllerUid: undefined },
+    ])('never writes a Secret that $case and stalls with SecretConflict', ({ controllerUid }) => {
+      const foreign = { ...ownedSecret({ token: 'theirs' }, {}), controllerUid };
+      const deps = fakeDeps();
+
+      const p = plan({ domain: scimDomain(), secrets: { [SECRET]: foreign } }, deps);
+
+      expect(kinds(p)).toEqual(['writeStatus', 'event']);
+      expect(deps.issued).toEqual([]);
+      expect(condition(statusOf(p), 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'SecretConflict',
+        message: expect.stringContaining(SECRET) as string,
+      });
+      expect(condition(statusOf(p), 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretConflict' });
+      expect(eventsOf(p)[0]).toMatchObject({ type: 'Warning', reason: 'SecretConflict' });
+    });
+
+    it('leaves a foreign Secret alone even when a token is recorded for that name', () => {
+      const w = issuedWorld();
+      const hijacked: World = {
+        ...w,
+        secrets: { [SECRET]: ownedSecret(tokenData(T9), {}, { controllerUid: 'someone-else' }) },
+      };
+
+      const p = plan(hijacked);
+
+      expect(secretWrites(p)).toEqual([]);
+      expect(p.actions.filter((a) => a.kind === 'deleteSecret')).toEqual([]);
+      expect(condition(statusOf(p), 'Ready')).toMatchObject({ status: 'False', reason: 'SecretConflict' });
+    });
+  });
+
+  describe('suspending', () => {
+    const suspended = () => editSpec(issuedWorld({ scimBaseUrl: BASE_URL }), { suspend: true });
+
+    it('revokes the token in status before it scrubs the Secret', () => {
+      const k = kinds(plan(suspended()));
+
+      expect(k).toContain('writeStatus');
+      expect(k).toContain('replaceSecret');
+      expect(k.indexOf('writeStatus')).toBeLessThan(k.indexOf('replaceSecret'));
+    });
+
+    it('removes the token from status and records it as revoked for Suspended', () => {
+      const status = statusOf(plan(suspended()));
+
+      expect(status).not.toHaveProperty('token');
+      expect(status.revokedTokens).toEqual([
+        { id: T1.id, fingerprint: T1.fingerprint, revokedAt: NOW, reason: 'Suspended' },
+      ]);
+      expect(condition(status, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'Suspended',
+        observedGeneration: 2,
+      });
+      expect(status.observedGeneration).toBe(2);
+    });
+
+    it('strips token, token-sha256 and token-id from the Secret and keeps its generation', () => {
+      const w = suspended();
+      const replace = only(plan(w), 'replaceSecret');
+
+      expect(replace).toMatchObject({ name: SECRET, resourceVersion: w.secrets[SECRET]?.resourceVersion });
+      expect(replace.content.data).toEqual({ domain: DOMAIN, scimBaseUrl: BASE_URL });
+      expect(replace.content.annotations).toEqual({ [GENERATION_ANNOTATION]: '1' });
+    });
+
+    it('emits a TokenRevoked event naming the revoked token', () => {
+      const events = eventsOf(plan(suspended()));
+
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'Normal', reason: 'TokenRevoked' });
+      expect(events[0]?.message).toContain(T1.id);
+    });
+
+    it('issues a fresh token at the next generation when the domain is resumed', () => {
+      const s = suspended();
+      const resumed = editSpec(apply(s, plan(s).actions), { suspend: false });
+      const deps = fakeDeps();
+
+      const p = plan(resumed, deps);
+
+      expect(kinds(p)).toEqual(['replaceSecret', 'writeStatus', 'event']);
+      expect(only(p, 'replaceSecret').content.data).toEqual(tokenData(T2, { scimBaseUrl: BASE_URL }));
+      expect(only(p, 'replaceSecret').content.annotations).toMatchObject({ [GENERATION_ANNOTATION]: '2' });
+      const status = statusOf(p);
+      expect(status.token).toEqual(tokenStatus(T2, 2, NOW));
+      expect(status.revokedTokens?.map((r) => [r.id, r.reason])).toEqual([[T1.id, 'Suspended']]);
+      expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'TokenIssued' });
+    });
+
+    // SPEC §2.3 "Unsuspending issues a fresh token"; §0 revocation is irreversible. The suspend plan
+    // writes status first; if the Secret scrub after it fails (conflict, crash) and the domain is
+    // resumed before it is retried, the Secret still holds the revoked token.
+    it('never brings back the revoked token when the domain is resumed before the Secret was scrubbed', () => {
+      const s = suspended();
+      const statusOnly = apply(
+        s,
+        plan(s).actions.filter((a) => a.kind === 'writeStatus'),
+      );
+      const resumed = editSpec(statusOnly, { suspend: false });
+
+      const p = plan(resumed);
+
+      expect(statusOf(p).token?.sha256).not.toBe(T1.sha256);
+      expect(secretWrites(p).map((a) => a.content.data.token)).toEqual([T2.token]);
+    });
+  });
+
+  describe('moving the Secret', () => {
+    const NEW_NAME = 'acme-idp-token';
+
+    it('creates the new Secret, records it in status, then deletes the old one', () => {
+      const w = editSpec(issuedWorld(), { secretName: NEW_NAME });
+      const old = w.secrets[SECRET];
+
+      const p = plan(w);
+
+      const k = kinds(p);
+      expect(k.filter((x) => x !== 'event')).toEqual(['createSecret', 'writeStatus', 'deleteSecret']);
+      expect(only(p, 'createSecret')).toMatchObject({ name: NEW_NAME, content: { data: old?.data } });
+      expect(statusOf(p)).toMatchObject({ secretName: NEW_NAME, token: tokenStatus(T1, 1, NOW) });
+      expect(only(p, 'deleteSecret')).toEqual({
+        kind: 'deleteSecret',
+        name: SECRET,
+        uid: old?.uid,
+        resourceVersion: old?.resourceVersion,
+      });
+    });
+
+    it('keeps the token when it moves: no token is issued and none is revoked', () => {
+      const deps = fakeDeps();
+
+      const p = plan(editSpec(issuedWorld(), { secretName: NEW_NAME }), deps);
+
+      expect(deps.issued).toEqual([]);
+      expect(statusOf(p).revokedTokens ?? []).toEqual([]);
+    });
+  });
+
+  describe('losing the Secret', () => {
+    it('revokes the recorded token as SecretLost and issues the next generation', () => {
+      const deps = fakeDeps();
+
+      const p = plan(withoutSecret(issuedWorld()), deps);
+
+      expect(kinds(p)).toEqual(['createSecret', 'writeStatus', 'event', 'event']);
+      expect(only(p, 'createSecret')).toMatchObject({ name: SECRET, content: { data: tokenData(T2) } });
+      const status = statusOf(p);
+      expect(status.token).toEqual(tokenStatus(T2, 2, NOW));
+      expect(status.revokedTokens).toEqual([
+        { id: T1.id, fingerprint: T1.fingerprint, revokedAt: NOW, reason: 'SecretLost' },
+      ]);
+    });
+
+    it('emits a Warning SecretLost event naming both tokens, then TokenIssued', () => {
+      const events = eventsOf(plan(withoutSecret(issuedWorld())));
+
+      expect(events.map((e) => [e.type, e.reason])).toEqual([
+        ['Warning', 'SecretLost'],
+        ['Normal', 'TokenIssued'],
+      ]);
+      expect(events[0]?.message).toContain(T1.id);
+      expect(events[0]?.message).toContain(T2.id);
+    });
+  });
+
+  describe('tampering', () => {
+    it.each([
+      { case: 'replaced by another well-formed token with its own hash', data: tokenData(T9) },
+      { case: 'changed in token only', data: tokenData(T1, { token: T9.token }) },
+      { case: 'changed in token-sha256 only', data: tokenData(T1, { 'token-sha256': T9.sha256 }) },
+      { case: 'replaced by a malformed string', data: tokenData(T1, { token: 'hunter2' }) },
+    ])('replaces a Secret $case with a new token and revokes the old one as SecretTampered', ({ data }) => {
+      const w = editSecret(issuedWorld(), (s) => ({ ...s, data }));
+
+      const p = plan(w);
+
+      expect(kinds(p)).toEqual(['replaceSecret', 'writeStatus', 'event', 'event']);
+      expect(only(p, 'replaceSecret')).toMatchObject({
+        name: SECRET,
+        resourceVersion: w.secrets[SECRET]?.resourceVersion,
+        content: { data: tokenData(T2) },
+      });
+      expect(statusOf(p).token).toEqual(tokenStatus(T2, 2, NOW));
+      expect(statusOf(p).revokedTokens).toEqual([
+        { id: T1.id, fingerprint: T1.fingerprint, revokedAt: NOW, reason: 'SecretTampered' },
+      ]);
+      expect(eventsOf(p)[0]).toMatchObject({ type: 'Warning', reason: 'SecretTampered' });
+    });
+  });
+
+  describe('adopting a Secret write whose status write did not happen', () => {
+    const crashed = (generation: number, annotations: Record<string, string> = {}) =>
+      editSecret(issuedWorld(), (s) => ({
+        ...s,
+        data: tokenData(T8),
+        annotations: { ...generationAnnotations(generation), ...annotations },
+      }));
+
+    it.each([
+      { cause: 'SecretLost', reason: 'SecretLost' },
+      { cause: 'SecretTampered', reason: 'SecretTampered' },
+      { cause: 'Rotated', reason: 'Rotated' },
+    ])(
+      'records the Secret token one generation ahead and revokes the old one as $reason after $cause',
+      (c) => {
+        const deps = fakeDeps();
+
+        const p = plan(crashed(2, { [CAUSE_ANNOTATION]: c.cause }), deps);
+
+        expect(secretWrites(p)).toEqual([]);
+        expect(deps.issued).toEqual([]);
+        const status = statusOf(p);
+        expect(status.token).toMatchObject({
+          id: T8.id,
+          sha256: T8.sha256,
+          fingerprint: T8.fingerprint,
+          generation: 2,
+        });
+        expect(status.revokedTokens?.[0]).toEqual({
+          id: T1.id,
+          fingerprint: T1.fingerprint,
+          revokedAt: NOW,
+          reason: c.reason,
+        });
+        expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'TokenIssued' });
+      },
+    );
+
+    it('adopts a first token written before the first status write', () => {
+      const written: World = {
+        domain: scimDomain(),
+        secrets: { [SECRET]: ownedSecret(tokenData(T8), generationAnnotations(1, 'Issued')) },
+      };
+      const deps = fakeDeps();
+
+      const p = plan(written, deps);
+
+      expect(kinds(p)).toEqual(['writeStatus', 'event']);
+      expect(statusOf(p).token).toEqual(tokenStatus(T8, 1, NOW));
+      expect(deps.issued).toEqual([]);
+    });
+
+    it('treats a Secret two generations ahead as tampered rather than adopting it', () => {
+      const w = crashed(3, { [CAUSE_ANNOTATION]: 'Rotated' });
+
+      const p = plan(w);
+
+      expect(only(p, 'replaceSecret').content.data).toEqual(tokenData(T2));
+      expect(statusOf(p).token).toEqual(tokenStatus(T2, 2, NOW));
+      expect(statusOf(p).revokedTokens?.[0]).toMatchObject({ id: T1.id, reason: 'SecretTampered' });
+    });
+
+    // SPEC §2.3: when the Secret is lost the operator "revokes the recorded token (reason SecretLost),
+    // issues a new one, and emits a Warning Event". The crashed reconcile died before its events, so
+    // the adopting one is the only one that can emit it.
+    it('emits the Warning SecretLost event that the crashed reconcile never got to', () => {
+      const p = plan(crashed(2, { [CAUSE_ANNOTATION]: 'SecretLost' }));
+
+      expect(eventsOf(p)).toContainEqual(
+        expect.objectContaining({ type: 'Warning', reason: 'SecretLost' }) as ActionOf<'event'>,
+      );
+    });
+
+    // SPEC §2.6: "the domain's status write that adds [the rotation UID to appliedRotations] is the same
+    // write that switches token.sha256". Adopting a rotation's Secret write switches token.sha256.
+    it('records the rotation in appliedRotations in the same write that adopts its token', () => {
+      const p = plan(crashed(2, { [CAUSE_ANNOTATION]: 'Rotated', [ROTATION_ANNOTATION]: 'uid-rotation-1' }));
+
+      const status = statusOf(p);
+      expect(status.token?.sha256).toBe(T8.sha256);
+      expect(status.appliedRotations ?? []).toContain('uid-rotation-1');
+    });
+  });
+
+  describe('reveal once', () => {
+    const revealed = (revealOnce: boolean) =>
+      editSecret(issuedWorld({ revealOnce }), (s) => ({
+        ...s,
+        annotations: { ...s.annotations, [REVEALED_ANNOTATION]: 'true' },
+      }));
+
+    it('removes the revealed token from the Secret and keeps its hash and id', () => {
+      const w = revealed(true);
+
+      const p = plan(w);
+
+      expect(kinds(p)).toEqual(['replaceSecret', 'event']);
+      const replace = only(p, 'replaceSecret');
+      expect(replace.resourceVersion).toBe(w.secrets[SECRET]?.resourceVersion);
+      expect(replace.content.data).toEqual({ 'token-sha256': T1.sha256, 'token-id': T1.id, domain: DOMAIN });
+      expect(replace.content.annotations).toMatchObject({ [REVEALED_ANNOTATION]: 'true' });
+      expect(eventsOf(p)[0]).toMatchObject({ type: 'Normal', reason: 'TokenRevealed' });
+    });
+
+    it.each([
+      {
+        case: 'the revealed token is already gone',
+        world: () => {
+          const w = revealed(true);
+          return apply(w, plan(w).actions);
+        },
+      },
+      { case: 'revealOnce is off, whatever the annotation says', world: () => revealed(false) },
+      { case: 'the token has not been revealed yet', world: () => issuedWorld({ revealOnce: true }) },
+    ])('writes nothing when $case', ({ world }) => {
+      expect(plan(world()).actions).toEqual([]);
+    });
+  });
+
+  describe('scimBaseUrl', () => {
+    it.each([
+      {
+        case: 'changes',
+        from: BASE_URL,
+        to: 'https://idp.example.com/scim',
+        want: 'https://idp.example.com/scim',
+      },
+      { case: 'is set', from: undefined, to: BASE_URL, want: BASE_URL },
+      { case: 'is removed', from: BASE_URL, to: undefined, want: undefined },
+    ])('rewrites the Secret with the same token when spec.scimBaseUrl $case', ({ from, to, want }) => {
+      const w = editSpec(issuedWorld({ scimBaseUrl: from }), { scimBaseUrl: to });
+      const deps = fakeDeps();
+
+      const p = plan(w, deps);
+
+      expect(kinds(p).filter((k) => k !== 'writeStatus')).toEqual(['replaceSecret']);
+      expect(only(p, 'replaceSecret').content.data).toEqual(tokenData(T1, want ? { scimBaseUrl: want } : {}));
+      expect(statusOf(p).token).toEqual(tokenStatus(T1, 1, NOW));
+      expect(deps.issued).toEqual([]);
+    });
+  });
+
+  describe('revokedTokens', () => {
+    const history = (n: number): RevokedToken[] =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `tok-old${i}`,
+        fingerprint: `sha256:00000000000${i}`,
+        revokedAt: CREATED,
+        reason: 'Rotated',
+      }));
+
+    it.each([
+      { case: 'adds to a short list', before: 2, after: 3 },
+      { case: 'keeps the 10 most recent of a full list', before: 10, after: 10 },
+      { case: 'cuts an over-long list down to 10', before: 12, after: 10 },
+    ])('puts the newest revocation first and $case', ({ before, after }) => {
+      const old = history(before);
+      const w = withoutSecret(editStatus(issuedWorld(), (s) => ({ ...s, revokedTokens: old })));
+
+      const revoked = statusOf(plan(w)).revokedTokens ?? [];
+
+      expect(revoked).toHaveLength(after);
+      expect(revoked[0]).toMatchObject({ id: T1.id, reason: 'SecretLost' });
+      expect(revoked.slice(1)).toEqual(old.slice(0, after - 1));
+    });
+  });
+});

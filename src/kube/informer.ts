@@ -1,0 +1,415 @@
+// A list-watch cache that survives API server outages: wraps @kubernetes/client-node's informer
+// (ListWatch), which stops for good on its first 'error', and restarts it with a fresh list after an
+// exponential backoff with full jitter.
+//
+// Owns: the object cache callers read (list/get), the add/update/delete events derived from it, the
+// restart policy (pure: `planRestart`) and what a failure may put in the log (`describeError`).
+//
+// The cache lives here, not in the ListWatch: every attempt gets a new ListWatch, and each fresh
+// list is diffed against our cache. That way objects deleted while we were disconnected produce
+// 'delete' events, unchanged objects produce nothing, and readers keep seeing the last known state
+// during an outage (as controller-runtime's cache does) instead of an empty cache.
+//
+// Quirks of client-node 1.4's ListWatch this module works around (see its dist/cache.js):
+// - start() resolves even when the list or the watch request fails; failure arrives as an 'error'
+//   event instead (and start() itself rejects if building the request fails, e.g. auth).
+// - a watch that ends with 410 Gone, or ends cleanly, is resumed internally (410: with a new
+//   list); only other failures emit 'error', after which it never restarts.
+// - stop() while the list is in flight does not stop it: the watch is opened anyway once the list
+//   returns. Our list function therefore refuses to return to a stale attempt.
+// - stop() aborts the watch, which emits an AbortError 'error'; stale attempts are ignored.
+// - those internal resumes have no backoff: a server or proxy that keeps answering the watch with
+//   410, or closing it at once, gets a tight list/watch loop. We count reconnects that follow each
+//   other quickly and turn a streak of them into a failure, which does back off.
+
+import { addOrUpdateObject, deleteItems, deleteObject, makeInformer } from '@kubernetes/client-node';
+import type {
+  CacheMap,
+  Informer,
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  ObjectCallback,
+} from '@kubernetes/client-node';
+
+export interface InformerLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  debug(o: object, m: string): void;
+}
+
+export interface InformerTimers {
+  setTimeout: typeof setTimeout;
+  clearTimeout: typeof clearTimeout;
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  name: string;
+  kc: KubeConfig;
+  /** Watch path, e.g. `/apis/scim.example.com/v1alpha1/scimdomains`. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  log: InformerLog;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How long an attempt must stay listed-and-watching before the backoff starts over. */
+  resetBackoffAfterMs?: number;
+  random?: () => number;
+  now?: () => number;
+  timers?: InformerTimers;
+}
+
+export interface RestartPolicy {
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  resetBackoffAfterMs: number;
+  /** A reconnect of the same ListWatch this soon after the previous one counts as rapid. */
+  rapidReconnectMs: number;
+  /** This many rapid reconnects in a row are treated as a failure (and so back off). */
+  maxRapidReconnects: number;
+}
+
+export const DEFAULT_RESTART_POLICY: Readonly<RestartPolicy> = Object.freeze({
+  minBackoffMs: 200,
+  maxBackoffMs: 30_000,
+  resetBackoffAfterMs: 60_000,
+  // One quick reconnect is normal (a resumed watch answered with 410 Gone, then a re-list);
+  // several in a row are a loop.
+  rapidReconnectMs: 1_000,
+  maxRapidReconnects: 3,
+});
+
+export interface RestartState {
+  /** Consecutive failures so far, before the one being planned for. */
+  failures: number;
+  /** When the failed attempt last listed successfully; undefined if it never did. */
+  listedAtMs: number | undefined;
+}
+
+export interface RestartPlan {
+  failures: number;
+  delayMs: number;
+}
+
+/**
+ * Decides how long to wait before re-listing after a failure. The ceiling doubles per consecutive
+ * failure from 2·min up to max, and the delay is drawn uniformly from [min, ceiling] ("full jitter"
+ * with a floor) so that many operators cut off by the same API server restart do not all come back
+ * in the same instant. An attempt that stayed up for `resetBackoffAfterMs` counts as healthy and
+ * the count starts over; one that listed but failed soon after does not, or a flapping watch would
+ * re-list at the minimum delay forever.
+ */
+export function planRestart(
+  state: RestartState,
+  nowMs: number,
+  policy: RestartPolicy,
+  random: () => number,
+): RestartPlan {
+  const healthy = state.listedAtMs !== undefined && nowMs - state.listedAtMs >= policy.resetBackoffAfterMs;
+  const failures = (healthy ? 0 : state.failures) + 1;
+  const ceiling = Math.min(policy.maxBackoffMs, policy.minBackoffMs * 2 ** failures);
+  const delayMs = Math.round(policy.minBackoffMs + random() * Math.max(0, ceiling - policy.minBackoffMs));
+  return { failures, delayMs };
+}
+
+/**
+ * The length of the current streak of rapid reconnects, given the previous streak and the time
+ * since the previous connect. Any reconnect that is not rapid ends the streak.
+ */
+export function rapidReconnectStreak(
+  streak: number,
+  sincePreviousConnectMs: number,
+  policy: Pick<RestartPolicy, 'rapidReconnectMs'>,
+): number {
+  return sincePreviousConnectMs < policy.rapidReconnectMs ? streak + 1 : 0;
+}
+
+export interface ErrorSummary {
+  /** HTTP status (ApiException.code, watch statusCode) or a Node error code such as ECONNREFUSED. */
+  code?: number | string;
+  /** Kubernetes Status reason (Forbidden, Expired, ...) when the response body was a Status. */
+  reason?: string;
+  message: string;
+}
+
+const MAX_LOGGED_MESSAGE = 200;
+
+/**
+ * What of an informer error may be logged. client-node's ApiException puts the whole response body
+ * and headers into `message`, and a body can hold objects (a list of Secrets), so only the first
+ * line of the message is kept, cut short, plus the status code and a Status reason.
+ */
+export function describeError(err: unknown): ErrorSummary {
+  if (typeof err !== 'object' || err === null) return { message: String(err).slice(0, MAX_LOGGED_MESSAGE) };
+  const e = err as { message?: unknown; code?: unknown; statusCode?: unknown; body?: unknown };
+  const summary: ErrorSummary = {
+    message: (typeof e.message === 'string' ? (e.message.split('\n', 1)[0] ?? '') : '').slice(
+      0,
+      MAX_LOGGED_MESSAGE,
+    ),
+  };
+  const code = [e.statusCode, e.code].find((c) => typeof c === 'number' || typeof c === 'string');
+  if (code !== undefined) summary.code = code;
+  const body = typeof e.body === 'string' ? tryParse(e.body) : e.body;
+  if (typeof body === 'object' && body !== null) {
+    const status = body as { kind?: unknown; reason?: unknown };
+    if (status.kind === 'Status' && typeof status.reason === 'string') {
+      summary.reason = status.reason.slice(0, 64);
+    }
+  }
+  return summary;
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The work-queue key of an object: "namespace/name", or "name" for a cluster-scoped object. */
+export function objectKey(obj: KubernetesObject): string {
+  const name = obj.metadata?.name ?? '';
+  const namespace = obj.metadata?.namespace;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/** Inverse of `objectKey`. */
+export function splitObjectKey(key: string): { namespace: string | undefined; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { namespace: undefined, name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+// Thrown by our list function to a ListWatch that has been superseded, so it does not go on to open
+// a watch nobody will stop.
+class StaleAttemptError extends Error {
+  override name = 'StaleAttemptError';
+}
+
+type Verb = 'add' | 'update' | 'delete';
+
+export class RestartingInformer<T extends KubernetesObject> {
+  private readonly opts: InformerOptions<T>;
+  private readonly policy: RestartPolicy;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly timers: InformerTimers;
+
+  private readonly cache: CacheMap<T> = new Map();
+  private readonly callbacks: Record<Verb, ObjectCallback<T>[]> = { add: [], update: [], delete: [] };
+  private readonly restartCallbacks: (() => void)[] = [];
+
+  // Bumped whenever an attempt ends (failure or stop); callbacks from older attempts are ignored.
+  private attempt = 0;
+  private current: Informer<T> | undefined;
+  private failures = 0;
+  private listedAtMs: number | undefined;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private isSynced = false;
+  private started: Promise<void> | undefined;
+  private resolveStarted: (() => void) | undefined;
+
+  constructor(opts: InformerOptions<T>) {
+    this.opts = opts;
+    this.policy = {
+      minBackoffMs: opts.minBackoffMs ?? DEFAULT_RESTART_POLICY.minBackoffMs,
+      maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_RESTART_POLICY.maxBackoffMs,
+      resetBackoffAfterMs: opts.resetBackoffAfterMs ?? DEFAULT_RESTART_POLICY.resetBackoffAfterMs,
+      rapidReconnectMs: DEFAULT_RESTART_POLICY.rapidReconnectMs,
+      maxRapidReconnects: DEFAULT_RESTART_POLICY.maxRapidReconnects,
+    };
+    this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? Date.now;
+    this.timers = opts.timers ?? { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+  }
+
+  /** True once the first list has been loaded into the cache; stays true across restarts. */
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** Register before start() to see every object of the initial list as an 'add'. */
+  on(event: Verb, cb: (obj: T) => void): void {
+    this.callbacks[event].push((obj) => {
+      // One throwing handler must neither skip the others nor fail the list that delivered it.
+      try {
+        cb(obj);
+      } catch (err) {
+        this.opts.log.warn(
+          { informer: this.opts.name, event, err: describeError(err) },
+          'informer handler threw',
+        );
+      }
+    });
+  }
+
+  /**
+   * Called after every re-list once synced: after a restart that followed an error, and after
+   * client-node re-lists by itself on 410 Gone. Events may have been missed during the gap (the
+   * diff covers objects, not side effects such as a failed reconcile), so callers re-enqueue all.
+   */
+  onRestart(cb: () => void): void {
+    this.restartCallbacks.push(cb);
+  }
+
+  /**
+   * Resolves once the first list is in the cache. Never rejects: a failing first list is retried
+   * with backoff until it succeeds or stop() is called (which resolves it with `synced` false).
+   */
+  start(): Promise<void> {
+    if (!this.started) {
+      this.started = new Promise((resolve) => {
+        this.resolveStarted = resolve;
+      });
+      if (this.stopped) this.resolveStarted?.();
+      else this.connect();
+    }
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.attempt++;
+    if (this.restartTimer !== undefined) this.timers.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.resolveStarted?.();
+    const informer = this.current;
+    this.current = undefined;
+    if (informer) await informer.stop();
+  }
+
+  /**
+   * Objects in the cache, all of them or those of one namespace ('' = cluster-scoped). These are
+   * the cached objects themselves, shared with every reader: never mutate them, copy first.
+   */
+  list(namespace?: string): T[] {
+    if (namespace === undefined) return [...this.cache.values()].flatMap((objects) => [...objects.values()]);
+    return [...(this.cache.get(namespace)?.values() ?? [])];
+  }
+
+  /** The cached object, or undefined; read-only like the results of `list`. */
+  get(name: string, namespace?: string): T | undefined {
+    return this.cache.get(namespace ?? '')?.get(name);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const attempt = ++this.attempt;
+    const isCurrent = () => attempt === this.attempt;
+    this.listedAtMs = undefined;
+
+    const listFn = async (): Promise<KubernetesListObject<T>> => {
+      const list = await this.opts.list();
+      if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
+      this.applyList(list);
+      return list;
+    };
+    const informer = makeInformer<T>(this.opts.kc, this.opts.path, listFn, this.opts.labelSelector);
+    this.current = informer;
+
+    // Objects from a list were applied in listFn already; the ListWatch replays them as 'add' right
+    // after, which addOrUpdateObject ignores because the resourceVersion is unchanged.
+    const whenCurrent =
+      (apply: (obj: T) => void): ObjectCallback<T> =>
+      (obj) => {
+        if (isCurrent()) apply(obj);
+        else void informer.stop();
+      };
+    const upsert = whenCurrent((obj) =>
+      addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update),
+    );
+    informer.on('add', upsert);
+    informer.on('update', upsert);
+    informer.on(
+      'delete',
+      whenCurrent((obj) => deleteObject(this.cache, obj, this.callbacks.delete)),
+    );
+    informer.on('error', (err?: unknown) => this.fail(attempt, informer, err));
+
+    // 'connect' fires each time the ListWatch (re)starts a list or watch, including its own resumes.
+    let lastConnectAtMs: number | undefined;
+    let streak = 0;
+    informer.on('connect', () => {
+      if (!isCurrent()) return;
+      const now = this.now();
+      if (lastConnectAtMs !== undefined) {
+        streak = rapidReconnectStreak(streak, now - lastConnectAtMs, this.policy);
+        if (streak >= this.policy.maxRapidReconnects) {
+          // The ListWatch goes on with this cycle regardless: a list is refused by listFn, and a
+          // watch is one the server (which is closing them at once) ends by itself.
+          this.fail(attempt, informer, new Error(`watch reconnected ${streak} times in quick succession`));
+          return;
+        }
+      }
+      lastConnectAtMs = now;
+    });
+
+    this.opts.log.debug({ informer: this.opts.name, failures: this.failures }, 'informer connecting');
+    informer.start().then(
+      () => {
+        if (!isCurrent()) void informer.stop();
+      },
+      (err: unknown) => this.fail(attempt, informer, err),
+    );
+  }
+
+  private applyList(list: KubernetesListObject<T>): void {
+    const items = list.items ?? [];
+    deleteItems(this.cache, items, this.callbacks.delete);
+    for (const obj of items) addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
+    this.listedAtMs = this.now();
+
+    if (!this.isSynced) {
+      this.isSynced = true;
+      this.opts.log.info({ informer: this.opts.name, objects: items.length }, 'informer synced');
+      this.resolveStarted?.();
+      return;
+    }
+    this.opts.log.info({ informer: this.opts.name, objects: items.length }, 'informer re-listed');
+    for (const cb of this.restartCallbacks) {
+      try {
+        cb();
+      } catch (err) {
+        this.opts.log.warn(
+          { informer: this.opts.name, err: describeError(err) },
+          'informer restart handler threw',
+        );
+      }
+    }
+  }
+
+  private fail(attempt: number, informer: Informer<T>, err: unknown): void {
+    if (attempt !== this.attempt || this.stopped) return;
+    this.attempt++;
+    // The ListWatch has aborted its own request already; stop() also keeps it from resuming.
+    void informer.stop();
+    if (this.current === informer) this.current = undefined;
+
+    const plan = planRestart(
+      { failures: this.failures, listedAtMs: this.listedAtMs },
+      this.now(),
+      this.policy,
+      this.random,
+    );
+    this.failures = plan.failures;
+    this.opts.log.warn(
+      {
+        informer: this.opts.name,
+        failures: plan.failures,
+        retryInMs: plan.delayMs,
+        synced: this.isSynced,
+        err: describeError(err),
+      },
+      'informer failed; restarting with a fresh list',
+    );
+    this.restartTimer = this.timers.setTimeout(() => {
+      this.restartTimer = undefined;
+      this.connect();
+    }, plan.delayMs);
+  }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Entry point: wiring only — config -> logger -> clients -> controllers -> servers -> signals.
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
+import { ScimTokenOperator } from './operator.js';
+import { startHealthServer } from './observability/health-server.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+
+function loadConfig(): Config {
+  try {
+    return parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(err.helpText);
+      process.exit(0);
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`scim-token-operator: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Test-only failpoint: SCIM_FAILPOINT=<name> kills the process with SIGKILL when <name> is reached. */
+function failpointFrom(env: NodeJS.ProcessEnv): ((name: string) => void) | undefined {
+  const armed = env.SCIM_FAILPOINT;
+  if (!armed) return undefined;
+  return (name) => {
+    if (name === armed) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+
+  const metrics = new Metrics();
+  const failpoint = failpointFrom(process.env);
+  const operator = new ScimTokenOperator({ config, kc, log, metrics, ...(failpoint ? { failpoint } : {}) });
+  metrics.setTokenAgeSource(() =>
+    operator.listDomains().flatMap((d) =>
+      d.status?.token?.issuedAt
+        ? [
+            {
+              namespace: d.metadata.namespace,
+              name: d.metadata.name,
+              issuedAt: new Date(d.status.token.issuedAt),
+            },
+          ]
+        : [],
+    ),
+  );
+  const health = await startHealthServer({
+    host: config.metricsAddress.host,
+    port: config.metricsAddress.port,
+    metrics,
+    isReady: () => operator.ready,
+    log,
+  });
+  log.info(
+    { metrics: health.address, cluster: kc.getCurrentCluster()?.server },
+    'scim-token-operator starting',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight work');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 25s; exiting');
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    operator
+      .shutdown()
+      .then(() => health.close())
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await operator.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`scim-token-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

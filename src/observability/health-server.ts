@@ -1,0 +1,138 @@
+// The operational HTTP endpoint (SPEC §4, §5 `--metrics-addr`): /healthz for liveness probes, /readyz
+// for readiness probes, /metrics for Prometheus. Plain HTTP on purpose: it carries no credentials and
+// kubelet probes and Prometheus scrape it in-cluster.
+//
+// Probes arrive every few seconds, so requests are not logged; only failures are.
+
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ListenAddress } from '../config.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface HealthServerOptions {
+  /** "" or "0.0.0.0" listens on all interfaces; port 0 picks a free port (see `address`). */
+  host: string;
+  port: number;
+  metrics: Pick<Metrics, 'render' | 'contentType'>;
+  /** Readiness, e.g. "caches synced"; evaluated per request. */
+  isReady: () => boolean;
+  /** Liveness; default always live. */
+  isLive?: () => boolean;
+  log: Logger;
+}
+
+export interface HealthServer {
+  server: Server;
+  /** The address actually bound (the real port when 0 was asked for). */
+  address: ListenAddress;
+  /** Stops accepting connections and resolves once open ones are closed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const { log } = options;
+  const server = createServer((req, res) => {
+    handle(options, req, res).catch((err: unknown) => {
+      log.error({ err, path: req.url }, 'health server request failed');
+      if (!res.headersSent) send(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+  // Keep-alive connections from scrapers would otherwise hold close() open for the idle timeout.
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    // An empty host would bind "localhost" only on some systems; omitting it means all interfaces.
+    const host = options.host === '' ? undefined : options.host;
+    server.listen({ port: options.port, host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ err }, 'health server error'));
+
+  const bound = server.address() as AddressInfo;
+  const address: ListenAddress = { host: bound.address, port: bound.port };
+  log.info({ address: `${address.host}:${address.port}` }, 'health server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, address, close };
+}
+
+async function handle(
+  options: HealthServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  // The host part is irrelevant and may be absent or bogus; only the path is routed.
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const route = ROUTES[path];
+  if (route === undefined) {
+    send(res, 404, 'not found');
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    send(res, 405, 'method not allowed');
+    return;
+  }
+  await route(options, res);
+}
+
+type Route = (options: HealthServerOptions, res: ServerResponse) => void | Promise<void>;
+
+const ROUTES: Readonly<Record<string, Route>> = {
+  '/healthz': (options, res) => {
+    const live = check(options, options.isLive ?? (() => true), 'liveness');
+    if (live === true) send(res, 200, 'ok');
+    else send(res, 503, live);
+  },
+  '/readyz': (options, res) => {
+    const ready = check(options, options.isReady, 'readiness');
+    if (ready === true) send(res, 200, 'ok');
+    else send(res, 503, ready);
+  },
+  '/metrics': async (options, res) => {
+    const body = await options.metrics.render();
+    send(res, 200, body, options.metrics.contentType);
+  },
+};
+
+/** true, or the reason to report with a 503. */
+function check(options: HealthServerOptions, probe: () => boolean, what: string): true | string {
+  try {
+    return probe() ? true : what === 'readiness' ? 'not ready' : 'not live';
+  } catch (err) {
+    options.log.error({ err }, `${what} check threw`);
+    return `${what} check failed`;
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  // For HEAD, node sends the headers (with the GET length) and drops the body.
+  res.end(body);
+}

@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { register as globalRegistry } from 'prom-client';
+import { describe, it, expect } from 'vitest';
+import { generateToken } from '../domain/token.js';
+import {
+  INVALID_LABEL,
+  Metrics,
+  ROTATION_RESULTS,
+  ROTATION_TRIGGERS,
+  VERIFY_RESULTS,
+  identifierLabel,
+} from './metrics.js';
+import type { TokenIssue } from './metrics.js';
+
+const NOW = new Date('2030-01-01T12:00:00Z');
+const secondsBefore = (s: number): Date => new Date(NOW.getTime() - s * 1000);
+
+function quietMetrics(tokens?: () => TokenIssue[]): Metrics {
+  return new Metrics({ clock: () => NOW, defaultMetrics: false, ...(tokens ? { tokens } : {}) });
+}
+
+// The value of one sample line, e.g. `scim_leader 1`; undefined when the series is absent.
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('Metrics', () => {
+  it('records reconciles by controller and result, with their duration', async () => {
+    const m = quietMetrics();
+    m.recordReconcile('scimdomain', 'success', 0.02);
+    m.recordReconcile('scimdomain', 'success', 0.3);
+    m.recordReconcile('scimdomain', 'requeue', 0.01);
+    const text = await m.render();
+    expect(sample(text, 'scim_reconcile_total{controller="scimdomain",result="success"}')).toBe(2);
+    expect(sample(text, 'scim_reconcile_total{controller="scimdomain",result="requeue"}')).toBe(1);
+    expect(sample(text, 'scim_reconcile_duration_seconds_count{controller="scimdomain"}')).toBe(3);
+    expect(sample(text, 'scim_reconcile_duration_seconds_bucket{le="0.025",controller="scimdomain"}')).toBe(
+      2,
+    );
+  });
+
+  it('offers the reconcile metrics as inc/startTimer/set views with the same series', async () => {
+    const m = quietMetrics();
+    const end = m.reconcileDuration.startTimer({ controller: 'scimdomain' });
+    m.reconcileTotal.inc({ controller: 'scimdomain', result: 'error' });
+    m.reconcileErrors.inc({ controller: 'scimdomain', reason: 'http_409' });
+    m.workqueueDepth.set({ queue: 'scimdomain' }, 7);
+    expect(end()).toBeGreaterThanOrEqual(0);
+    const text = await m.render();
+    expect(sample(text, 'scim_reconcile_duration_seconds_count{controller="scimdomain"}')).toBe(1);
+    expect(sample(text, 'scim_reconcile_total{controller="scimdomain",result="error"}')).toBe(1);
+    expect(sample(text, 'scim_reconcile_errors_total{controller="scimdomain",reason="http_409"}')).toBe(1);
+    expect(sample(text, 'scim_workqueue_depth{queue="scimdomain"}')).toBe(7);
+  });
+
+  it('counts reconcile errors by controller and reason', async () => {
+    const m = quietMetrics();
+    m.recordReconcileError('scimtokenrotation', 'ApiError');
+    m.recordReconcileError('scimtokenrotation', 'ApiError');
+    expect(
+      sample(
+        await m.render(),
+        'scim_reconcile_errors_total{controller="scimtokenrotation",reason="ApiError"}',
+      ),
+    ).toBe(2);
+  });
+
+  it('reports the latest work-queue depth per queue', async () => {
+    const m = quietMetrics();
+    m.setWorkqueueDepth('scimdomain', 5);
+    m.setWorkqueueDepth('scimdomain', 3);
+    expect(sample(await m.render(), 'scim_workqueue_depth{queue="scimdomain"}')).toBe(3);
+  });
+
+  it.each(ROTATION_TRIGGERS.flatMap((trigger) => ROTATION_RESULTS.map((result) => ({ trigger, result }))))(
+    'counts $trigger rotations that ended $result, starting from 0',
+    async ({ trigger, result }) => {
+      const m = quietMetrics();
+      const series = `scim_rotations_total{trigger="${trigger}",result="${result}"}`;
+      expect(sample(await m.render(), series)).toBe(0);
+      m.recordRotation(trigger, result);
+      expect(sample(await m.render(), series)).toBe(1);
+    },
+  );
+
+  it.each(VERIFY_RESULTS)('counts verifier requests with result %s, starting from 0', async (result) => {
+    const m = quietMetrics();
+    const series = `scim_verify_requests_total{result="${result}"}`;
+    expect(sample(await m.render(), series)).toBe(0);
+    m.recordVerifyRequest(result, 0.00004);
+    expect(sample(await m.render(), series)).toBe(1);
+  });
+
+  it('resolves verifier latency below a millisecond', async () => {
+    const m = quietMetrics();
+    m.recordVerifyRequest('valid', 0.00004);
+    m.recordVerifyRequest('valid', 0.0002);
+    m.recordVerifyRequest('valid', 0.003);
+    const text = await m.render();
+    const bucket = (le: string): number | undefined =>
+      sample(text, `scim_verify_request_duration_seconds_bucket{le="${le}",result="valid"}`);
+    expect(bucket('0.00005')).toBe(1);
+    expect(bucket('0.00025')).toBe(2);
+    expect(bucket('0.001')).toBe(2);
+    expect(bucket('0.005')).toBe(3);
+  });
+
+  it('reports leadership as 1 or 0, starting at 0', async () => {
+    const m = quietMetrics();
+    expect(sample(await m.render(), 'scim_leader')).toBe(0);
+    m.setLeader(true);
+    expect(sample(await m.render(), 'scim_leader')).toBe(1);
+    m.setLeader(false);
+    expect(sample(await m.render(), 'scim_leader')).toBe(0);
+  });
+});
+
+describe('Metrics token age', () => {
+  it('reports the age of every current token at scrape time, by the injected clock', async () => {
+    const m = quietMetrics(() => [
+      { namespace: 'team-a', name: 'example', issuedAt: secondsBefore(90) },
+      { namespace: 'team-b', name: 'other', issuedAt: secondsBefore(0.5) },
+    ]);
+    const text = await m.render();
+    expect(sample(text, 'scim_token_age_seconds{namespace="team-a",scimdomain="example"}')).toBe(90);
+    expect(sample(text, 'scim_token_age_seconds{namespace="team-b",scimdomain="other"}')).toBe(0.5);
+  });
+
+  it('drops domains that are no longer in the source', async () => {
+    let tokens: TokenIssue[] = [{ namespace: 'ns', name: 'gone', issuedAt: secondsBefore(10) }];
+    const m = quietMetrics(() => tokens);
+    expect(await m.render()).toContain('scimdomain="gone"');
+    tokens = [];
+    expect(await m.render()).not.toContain('scimdomain="gone"');
+  });
+
+  it('uses a source set after construction', async () => {
+    const m = quietMetrics();
+    m.setTokenAgeSource(() => [{ namespace: 'ns', name: 'late', issuedAt: secondsBefore(1) }]);
+    expect(sample(await m.render(), 'scim_token_age_seconds{namespace="ns",scimdomain="late"}')).toBe(1);
+  });
+
+  it.each([
+    {
+      name: 'a token issued in the future (clock skew)',
+      issue: { namespace: 'ns', name: 'd', issuedAt: secondsBefore(-5) },
+      want: 0,
+    },
+    {
+      name: 'an invalid date',
+      issue: { namespace: 'ns', name: 'd', issuedAt: new Date('nonsense') },
+      want: undefined,
+    },
+    {
+      name: 'a name that is not a Kubernetes name',
+      issue: { namespace: 'ns', name: 'D_x', issuedAt: NOW },
+      want: undefined,
+    },
+  ])('copes with $name', async ({ issue, want }) => {
+    const m = quietMetrics(() => [issue]);
+    const text = await m.render();
+    expect(sample(text, `scim_token_age_seconds{namespace="ns",scimdomain="${issue.name}"}`)).toBe(want);
+  });
+
+  it('still serves the other metrics when the token source throws', async () => {
+    const m = quietMetrics(() => {
+      throw new Error('index not built');
+    });
+    m.setLeader(true);
+    const text = await m.render();
+    expect(sample(text, 'scim_leader')).toBe(1);
+    expect(text).not.toContain('scim_token_age_seconds{');
+  });
+});
+
+describe('Metrics labels', () => {
+  it('never exports token material, even when a caller passes a token or an error message as a label', async () => {
+    const token = generateToken(randomBytes);
+    const m = quietMetrics(() => [{ namespace: 'ns', name: token, issuedAt: NOW }]);
+    m.recordReconcileError('scimdomain', token);
+    m.recordReconcileError('scimdomain', `secret rejected: ${token}`);
+    m.setWorkqueueDepth(token, 1);
+    m.recordReconcile(token, 'error', 1);
+    m.reconcileErrors.inc({ controller: 'scimdomain', reason: `secret rejected: ${token}` });
+    m.reconcileDuration.startTimer({ controller: token })();
+    const text = await m.render();
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(token.slice(4));
+    expect(
+      sample(text, `scim_reconcile_errors_total{controller="scimdomain",reason="${INVALID_LABEL}"}`),
+    ).toBe(3);
+  });
+
+  it.each([
+    { value: 'scimdomain', want: 'scimdomain' },
+    { value: 'ApiError', want: 'ApiError' },
+    { value: 'scim.tokens.dev/v1alpha1', want: 'scim.tokens.dev/v1alpha1' },
+    { value: '', want: INVALID_LABEL },
+    { value: 'has spaces', want: INVALID_LABEL },
+    { value: 'x'.repeat(64), want: INVALID_LABEL },
+    { value: 'sct_short', want: INVALID_LABEL },
+  ])('maps the free-form label $value to $want', ({ value, want }) => {
+    expect(identifierLabel(value)).toBe(want);
+  });
+});
+
+describe('Metrics registry', () => {
+  it('keeps its own registry, so two instances coexist and the global registry stays empty', async () => {
+    const a = quietMetrics();
+    const b = quietMetrics();
+    a.setLeader(true);
+    expect(sample(await a.render(), 'scim_leader')).toBe(1);
+    expect(sample(await b.render(), 'scim_leader')).toBe(0);
+    expect(await globalRegistry.metrics()).not.toContain('scim_');
+  });
+
+  it('includes process and Node.js metrics by default', async () => {
+    const text = await new Metrics({ clock: () => NOW }).render();
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain('nodejs_heap_size_used_bytes');
+  });
+
+  it('announces the Prometheus text format', () => {
+    expect(quietMetrics().contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+});

@@ -1,0 +1,253 @@
+// Prometheus metrics of the operator and the verifier (SPEC §5 "Metrics"): their names, labels and
+// buckets, one registry per `Metrics` instance, and typed recording methods.
+//
+// Each instance owns its Registry instead of using prom-client's global one, so tests (and two
+// operators in one process) never see each other's samples or fail on duplicate registration.
+//
+// Labels never carry token material (SPEC §2.1): label values are enums typed below, Kubernetes object
+// names (which cannot contain a token: no uppercase, no `_`) or short identifiers checked by
+// `identifierLabel`. Anything else is recorded as "invalid" rather than exported.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
+export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
+
+export const ROTATION_TRIGGERS = ['manual', 'schedule'] as const;
+export type RotationTrigger = (typeof ROTATION_TRIGGERS)[number];
+
+export const ROTATION_RESULTS = ['rotated', 'skipped', 'failed'] as const;
+export type RotationResult = (typeof ROTATION_RESULTS)[number];
+
+export const VERIFY_RESULTS = ['valid', 'missing', 'malformed', 'unknown', 'revoked', 'error'] as const;
+export type VerifyResult = (typeof VERIFY_RESULTS)[number];
+
+/** When the current token of one ScimDomain was issued (its `status.token.issuedAt`). */
+export interface TokenIssue {
+  readonly namespace: string;
+  readonly name: string;
+  readonly issuedAt: Date;
+}
+
+export type TokenSource = () => Iterable<TokenIssue>;
+
+// Narrow views of the prom-client metrics: callers get inc/set/startTimer with typed labels, and every
+// free-form label value passes `identifierLabel` on its way in.
+export interface ReconcileTotal {
+  inc(labels: { controller: string; result: ReconcileResult }): void;
+}
+export interface ReconcileDuration {
+  observe(labels: { controller: string }, seconds: number): void;
+  /** Returns the function that ends the timer and records the elapsed seconds. */
+  startTimer(labels: { controller: string }): () => number;
+}
+export interface ReconcileErrors {
+  inc(labels: { controller: string; reason: string }): void;
+}
+export interface WorkqueueDepth {
+  set(labels: { queue: string }, depth: number): void;
+}
+
+export interface MetricsOptions {
+  /** Current time for token ages; default the wall clock. */
+  clock?: () => Date;
+  /** Read at every scrape; may also be set later with `setTokenAgeSource` (the index comes up after us). */
+  tokens?: TokenSource;
+  /** Process and Node.js runtime metrics (prom-client defaults); default true. */
+  defaultMetrics?: boolean;
+}
+
+// Reconciles are API round trips: milliseconds to tens of seconds when the API server is slow.
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+// A verification is an in-memory hash lookup, typically tens of microseconds; SPEC §6 measures p99.
+const VERIFY_BUCKETS = [
+  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
+
+export const INVALID_LABEL = 'invalid';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly clock: () => Date;
+  private tokens: TokenSource | undefined;
+
+  readonly reconcileTotal: ReconcileTotal;
+  readonly reconcileDuration: ReconcileDuration;
+  readonly reconcileErrors: ReconcileErrors;
+  readonly workqueueDepth: WorkqueueDepth;
+
+  private readonly rotationsTotal: Counter<'trigger' | 'result'>;
+  private readonly verifyTotal: Counter<'result'>;
+  private readonly verifyDuration: Histogram<'result'>;
+  private readonly leader: Gauge;
+
+  constructor(options: MetricsOptions = {}) {
+    this.clock = options.clock ?? (() => new Date());
+    this.tokens = options.tokens;
+    const registers = [this.registry];
+
+    const reconcileTotal = new Counter({
+      name: 'scim_reconcile_total',
+      help: 'Reconciles by controller and result (success, error, requeue).',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.reconcileTotal = {
+      inc: ({ controller, result }) =>
+        reconcileTotal.inc({ controller: identifierLabel(controller), result }),
+    };
+    const reconcileDuration = new Histogram({
+      name: 'scim_reconcile_duration_seconds',
+      help: 'Duration of reconciles by controller.',
+      labelNames: ['controller'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    this.reconcileDuration = {
+      observe: ({ controller }, seconds) =>
+        reconcileDuration.observe({ controller: identifierLabel(controller) }, seconds),
+      startTimer: ({ controller }) => {
+        const end = reconcileDuration.startTimer({ controller: identifierLabel(controller) });
+        // prom-client's end() takes extra labels; hiding them keeps unchecked values out.
+        return () => end();
+      },
+    };
+    const reconcileErrors = new Counter({
+      name: 'scim_reconcile_errors_total',
+      help: 'Failed reconciles by controller and reason.',
+      labelNames: ['controller', 'reason'],
+      registers,
+    });
+    this.reconcileErrors = {
+      inc: ({ controller, reason }) =>
+        reconcileErrors.inc({ controller: identifierLabel(controller), reason: identifierLabel(reason) }),
+    };
+    const workqueueDepth = new Gauge({
+      name: 'scim_workqueue_depth',
+      help: 'Keys waiting in a work queue.',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.workqueueDepth = {
+      set: ({ queue }, depth) => workqueueDepth.set({ queue: identifierLabel(queue) }, depth),
+    };
+    // `this` inside collect() is the gauge, so the source is read through a closure over the instance.
+    const readTokens = (): Iterable<TokenIssue> => this.tokens?.() ?? [];
+    const now = (): number => this.clock().getTime();
+    new Gauge({
+      name: 'scim_token_age_seconds',
+      help: 'Seconds since the current token of a ScimDomain was issued.',
+      labelNames: ['namespace', 'scimdomain'],
+      registers,
+      collect() {
+        // Rebuilt on every scrape so deleted or suspended domains disappear instead of aging forever.
+        this.reset();
+        let tokens: Iterable<TokenIssue>;
+        try {
+          tokens = readTokens();
+        } catch {
+          // A failing source must not fail the whole scrape; the gauge is simply empty.
+          return;
+        }
+        const nowMs = now();
+        for (const t of tokens) {
+          const issuedMs = t.issuedAt.getTime();
+          if (!Number.isFinite(issuedMs) || !isObjectName(t.namespace) || !isObjectName(t.name)) continue;
+          this.set({ namespace: t.namespace, scimdomain: t.name }, Math.max(0, (nowMs - issuedMs) / 1000));
+        }
+      },
+    });
+    this.rotationsTotal = new Counter({
+      name: 'scim_rotations_total',
+      help: 'Token rotations by trigger (manual, schedule) and result (rotated, skipped, failed).',
+      labelNames: ['trigger', 'result'],
+      registers,
+    });
+    this.verifyTotal = new Counter({
+      name: 'scim_verify_requests_total',
+      help: 'Verifier requests by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.verifyDuration = new Histogram({
+      name: 'scim_verify_request_duration_seconds',
+      help: 'Time to answer a verifier request.',
+      labelNames: ['result'],
+      buckets: VERIFY_BUCKETS,
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'scim_leader',
+      help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
+      registers,
+    });
+
+    // Every known series starts at 0 so rate() and alerts work before the first event.
+    for (const trigger of ROTATION_TRIGGERS) {
+      for (const result of ROTATION_RESULTS) this.rotationsTotal.inc({ trigger, result }, 0);
+    }
+    for (const result of VERIFY_RESULTS) this.verifyTotal.inc({ result }, 0);
+    this.leader.set(0);
+
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The Content-Type of `render()`'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Where `scim_token_age_seconds` reads the current tokens from at each scrape. */
+  setTokenAgeSource(tokens: TokenSource): void {
+    this.tokens = tokens;
+  }
+
+  recordReconcile(controller: string, result: ReconcileResult, durationSeconds: number): void {
+    this.reconcileTotal.inc({ controller, result });
+    this.reconcileDuration.observe({ controller }, durationSeconds);
+  }
+
+  /** `reason` is a short cause such as `ApiError` or `http_409`, never an error message. */
+  recordReconcileError(controller: string, reason: string): void {
+    this.reconcileErrors.inc({ controller, reason });
+  }
+
+  setWorkqueueDepth(queue: string, depth: number): void {
+    this.workqueueDepth.set({ queue }, depth);
+  }
+
+  recordRotation(trigger: RotationTrigger, result: RotationResult): void {
+    this.rotationsTotal.inc({ trigger, result });
+  }
+
+  recordVerifyRequest(result: VerifyResult, durationSeconds: number): void {
+    this.verifyTotal.inc({ result });
+    this.verifyDuration.observe({ result }, durationSeconds);
+  }
+
+  setLeader(isLeader: boolean): void {
+    this.leader.set(isLeader ? 1 : 0);
+  }
+}
+
+// Short identifiers only: long or free-form values (error messages!) would leak data and explode
+// the number of series.
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$/;
+
+/** `value` if it is a short identifier that cannot hold a token, else "invalid". */
+export function identifierLabel(value: string): string {
+  return IDENTIFIER.test(value) && !value.includes('sct_') ? value : INVALID_LABEL;
+}
+
+// Kubernetes namespace and object names (RFC 1123 subdomain); lowercase, so never a token.
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+function isObjectName(value: string): boolean {
+  return OBJECT_NAME.test(value);
+}

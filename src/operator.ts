@@ -1,0 +1,277 @@
+// The operator process: informers feeding a keyed work queue, the controllers behind it, and the
+// lifecycle. Built on @dot-i/k8s-operator's Operator for start()/init()/stop(), but its
+// watchResource() is not used: it calls process.exit(1) when a watch fails. Our watches go through
+// kube/informer.ts, which re-lists and restarts with jittered backoff instead (see README).
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import OperatorModule from '@dot-i/k8s-operator';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  DOMAIN_KIND,
+  DOMAIN_PLURAL,
+  GROUP,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  VERSION,
+  type ScimDomain,
+} from './api/types.js';
+import type { Config } from './config.js';
+import {
+  CONTROLLER_NAME,
+  reconcileDomain,
+  type DomainReconcilerDeps,
+} from './controllers/scimdomain/reconcile.js';
+import type { DomainCache } from './controllers/scimdomain/gather.js';
+import type { NewToken } from './domain/domain-plan.js';
+import {
+  generateToken,
+  generateTokenId,
+  tokenFingerprint,
+  tokenSha256,
+  type RandomBytes,
+} from './domain/token.js';
+import { describeError } from './kube/errors.js';
+import { EventRecorder } from './kube/events.js';
+import { Expectations } from './kube/expectations.js';
+import { RestartingInformer, objectKey } from './kube/informer.js';
+import { WorkQueue } from './kube/work-queue.js';
+import type { Metrics } from './observability/metrics.js';
+
+export interface OperatorDeps {
+  config: Config;
+  kc: KubeConfig;
+  log: Logger;
+  metrics: Metrics;
+  now?: () => Date;
+  randomBytes?: RandomBytes;
+  failpoint?: (name: string) => void;
+}
+
+export function tokenIssuer(randomBytes: RandomBytes): () => NewToken {
+  return () => {
+    const token = generateToken(randomBytes);
+    return {
+      token,
+      id: generateTokenId(randomBytes),
+      sha256: tokenSha256(token),
+      fingerprint: tokenFingerprint(token),
+    };
+  };
+}
+
+/** ScimDomains by spec.domain, across every watched namespace: who claims what (SPEC §2.1). */
+class DomainIndex implements DomainCache {
+  constructor(private readonly informers: RestartingInformer<ScimDomain>[]) {}
+  get(name: string, namespace?: string): ScimDomain | undefined {
+    for (const i of this.informers) {
+      const d = i.get(name, namespace);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  claimants(domain: string): ScimDomain[] {
+    return this.all().filter((d) => d.spec?.domain === domain);
+  }
+  all(): ScimDomain[] {
+    return this.informers.flatMap((i) => i.list());
+  }
+}
+
+// A CommonJS package: under Node's ESM loader its default export sits on .default.
+const Operator = OperatorModule.default;
+
+export class ScimTokenOperator extends Operator {
+  private readonly domains: RestartingInformer<ScimDomain>[];
+  private readonly secrets: RestartingInformer<V1Secret>[];
+  private readonly index: DomainIndex;
+  private readonly queue: WorkQueue;
+  private readonly expectations: Expectations;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private started = false;
+
+  constructor(private readonly deps: OperatorDeps) {
+    super({
+      debug: (m: string) => deps.log.debug(m),
+      info: (m: string) => deps.log.info(m),
+      warn: (m: string) => deps.log.warn(m),
+      error: (m: string) => deps.log.error(m),
+    });
+    const { config, kc, log, metrics } = deps;
+    // The base class loaded the default kubeconfig; use the one --kubeconfig chose.
+    this.kubeConfig = kc;
+    this.k8sApi = kc.makeApiClient(CoreV1Api);
+    const now = deps.now ?? (() => new Date());
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const scopes: (string | undefined)[] =
+      config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
+
+    this.domains = scopes.map(
+      (ns) =>
+        new RestartingInformer<ScimDomain>({
+          name: `scimdomains${ns ? `/${ns}` : ''}`,
+          kc,
+          path: ns
+            ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${DOMAIN_PLURAL}`
+            : `/apis/${GROUP}/${VERSION}/${DOMAIN_PLURAL}`,
+          list: async () =>
+            (ns
+              ? await custom.listNamespacedCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  namespace: ns,
+                  plural: DOMAIN_PLURAL,
+                })
+              : await custom.listClusterCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  plural: DOMAIN_PLURAL,
+                })) as KubernetesListObject<ScimDomain>,
+          log,
+        }),
+    );
+    const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+    this.secrets = scopes.map(
+      (ns) =>
+        new RestartingInformer<V1Secret>({
+          name: `secrets${ns ? `/${ns}` : ''}`,
+          kc,
+          path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
+          labelSelector: selector,
+          list: () =>
+            ns
+              ? core.listNamespacedSecret({ namespace: ns, labelSelector: selector })
+              : core.listSecretForAllNamespaces({ labelSelector: selector }),
+          log,
+        }),
+    );
+    this.index = new DomainIndex(this.domains);
+    this.expectations = new Expectations(() => now().getTime());
+
+    const reconcilerDeps: DomainReconcilerDeps = {
+      core,
+      custom,
+      cache: this.index,
+      events: new EventRecorder(core, log, now),
+      expectations: this.expectations,
+      log,
+      now,
+      issueToken: tokenIssuer(deps.randomBytes ?? ((n) => cryptoRandomBytes(n))),
+      ...(deps.failpoint ? { failpoint: deps.failpoint } : {}),
+    };
+    this.queue = new WorkQueue(
+      async (key) => {
+        const end = metrics.reconcileDuration.startTimer({ controller: CONTROLLER_NAME });
+        try {
+          const result = await reconcileDomain(reconcilerDeps, key);
+          metrics.reconcileTotal.inc({
+            controller: CONTROLLER_NAME,
+            result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success',
+          });
+          return result;
+        } catch (err) {
+          metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'error' });
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      {
+        name: CONTROLLER_NAME,
+        workers: config.workers,
+        onError: (key, err, attempt, delayMs) => {
+          metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, reason: errorReason(err) });
+          log.warn(
+            { scimdomain: key, attempt, retryInMs: delayMs, error: describeError(err) },
+            'reconcile failed',
+          );
+        },
+        onDepthChange: (depth) => metrics.workqueueDepth.set({ queue: CONTROLLER_NAME }, depth),
+      },
+    );
+
+    for (const informer of this.domains) {
+      const onDomain = (d: ScimDomain) => {
+        const key = objectKey(d);
+        this.expectations.observe(key, d.metadata?.resourceVersion);
+        this.queue.add(key);
+        // A change to one claim can hand the domain to another (SPEC §2.1).
+        for (const rival of this.index.claimants(d.spec?.domain ?? '')) this.queue.add(objectKey(rival));
+      };
+      informer.on('add', onDomain);
+      informer.on('update', onDomain);
+      informer.on('delete', (d) => {
+        const key = objectKey(d);
+        this.expectations.forget(key);
+        for (const rival of this.index.claimants(d.spec?.domain ?? '')) this.queue.add(objectKey(rival));
+      });
+      informer.onRestart(() => this.enqueueAll());
+    }
+    for (const informer of this.secrets) {
+      const onSecret = (s: V1Secret) => {
+        const owner = s.metadata?.ownerReferences?.find(
+          (o) => o.controller === true && o.kind === DOMAIN_KIND,
+        );
+        if (owner && s.metadata?.namespace) this.queue.add(`${s.metadata.namespace}/${owner.name}`);
+      };
+      informer.on('add', onSecret);
+      informer.on('update', onSecret);
+      informer.on('delete', onSecret);
+      informer.onRestart(() => this.enqueueAll());
+    }
+  }
+
+  /** True once every informer has listed at least once. */
+  get ready(): boolean {
+    return this.started && [...this.domains, ...this.secrets].every((i) => i.synced);
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Every cached ScimDomain (for metrics such as token age). */
+  listDomains(): ScimDomain[] {
+    return this.index.all();
+  }
+
+  protected async init(): Promise<void> {
+    await Promise.all([...this.domains, ...this.secrets].map((i) => i.start()));
+    this.queue.start();
+    this.started = true;
+    this.enqueueAll();
+    this.resyncTimer = setInterval(() => this.enqueueAll(), this.deps.config.resyncPeriodMs);
+    this.resyncTimer.unref();
+    this.deps.log.info(
+      { namespaces: this.deps.config.namespaces.length ? this.deps.config.namespaces : 'all' },
+      'controllers started',
+    );
+  }
+
+  private enqueueAll(): void {
+    for (const d of this.index.all()) this.queue.add(objectKey(d));
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish, closes the watches. */
+  async shutdown(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.queue.shutdown();
+    await Promise.all([...this.domains, ...this.secrets].map((i) => i.stop()));
+    super.stop();
+  }
+
+  override stop(): void {
+    void this.shutdown();
+  }
+}
+
+function errorReason(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? `http_${code}` : 'error';
+}
