@@ -1,0 +1,95 @@
+// Runs the real operator (src/main.ts through tsx) as a child process against the test cluster,
+// scoped to the test file's namespaces, and keeps everything it prints for the leak check.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, waitFor } from './kube.js';
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  /** Every line written to stdout and stderr so far. */
+  output(): string;
+  metricsUrl: string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface OperatorOptions {
+  kubeconfig: string;
+  namespaces: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  /** Wait for /readyz (default true). */
+  waitReady?: boolean;
+}
+
+const TSX = path.join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
+
+export async function startOperator(opts: OperatorOptions): Promise<OperatorProcess> {
+  const args = [
+    '--import',
+    TSX,
+    path.join(ROOT, 'src/main.ts'),
+    '--kubeconfig',
+    opts.kubeconfig,
+    ...opts.namespaces.flatMap((ns) => ['--namespace', ns]),
+    '--metrics-addr',
+    '127.0.0.1:0',
+    '--verify-addr',
+    '127.0.0.1:0',
+    '--verify-insecure',
+    '--log-level',
+    'debug',
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+
+  const metricsUrl = await waitFor(
+    'the operator to log its metrics address',
+    () => {
+      if (exitCode !== undefined) throw new Error(`operator exited with ${exitCode}:\n${out.slice(-3000)}`);
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const rec = JSON.parse(line) as { metrics?: { host: string; port: number } };
+        if (rec.metrics?.port) return `http://127.0.0.1:${rec.metrics.port}`;
+      }
+      return undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  const proc: OperatorProcess = {
+    child,
+    output: () => out,
+    metricsUrl,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitCode === undefined) child.kill(signal);
+      return exited;
+    },
+  };
+  if (opts.waitReady !== false) {
+    await waitFor('the operator to become ready', async () => {
+      if (exitCode !== undefined) throw new Error(`operator exited with ${exitCode}:\n${out.slice(-3000)}`);
+      const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    });
+  }
+  return proc;
+}
+
+/** Keeps an operator's output under .cluster/test-output/<run>/ for a human to read after a failure. */
+export function saveOutput(runId: string, name: string, output: string): void {
+  const dir = path.join(ROOT, '.test-output', runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.log`), output);
+}
