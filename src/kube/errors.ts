@@ -3,7 +3,7 @@
 
 export function statusCode(err: unknown): number | undefined {
   if (err && typeof err === 'object' && 'code' in err) {
-    const code = (err).code;
+    const code = err.code;
     if (typeof code === 'number') return code;
   }
   return undefined;
