@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -15,6 +16,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          // Unit tests first: they are quick and say most about a broken change.
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/integration/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
