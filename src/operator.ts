@@ -19,13 +19,17 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
   VERSION,
+  ROTATION_PLURAL,
   type ScimDomain,
+  type ScimTokenRotation,
 } from './api/types.js';
 import type { Config } from './config.js';
 import {
   CONTROLLER_NAME,
   reconcileDomain,
+  rotationExpectationKey,
   type DomainReconcilerDeps,
+  type RotationCache,
 } from './controllers/scimdomain/reconcile.js';
 import type { DomainCache } from './controllers/scimdomain/gather.js';
 import type { NewToken } from './domain/domain-plan.js';
@@ -86,8 +90,20 @@ class DomainIndex implements DomainCache {
 // A CommonJS package: under Node's ESM loader its default export sits on .default.
 const Operator = OperatorModule.default;
 
+/** ScimTokenRotations by the domain they target. */
+class RotationIndex implements RotationCache {
+  constructor(private readonly informers: RestartingInformer<ScimTokenRotation>[]) {}
+  forDomain(namespace: string, domainName: string): ScimTokenRotation[] {
+    return this.informers
+      .flatMap((i) => i.list(namespace))
+      .filter((r) => r.metadata?.namespace === namespace && r.spec?.domainRef?.name === domainName);
+  }
+}
+
 export class ScimTokenOperator extends Operator {
   private readonly domains: RestartingInformer<ScimDomain>[];
+  private readonly rotations: RestartingInformer<ScimTokenRotation>[];
+  private readonly rotationIndex: RotationIndex;
   private readonly secrets: RestartingInformer<V1Secret>[];
   private readonly index: DomainIndex;
   private readonly queue: WorkQueue;
@@ -136,6 +152,31 @@ export class ScimTokenOperator extends Operator {
           log,
         }),
     );
+    this.rotations = scopes.map(
+      (ns) =>
+        new RestartingInformer<ScimTokenRotation>({
+          name: `scimtokenrotations${ns ? `/${ns}` : ''}`,
+          kc,
+          path: ns
+            ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${ROTATION_PLURAL}`
+            : `/apis/${GROUP}/${VERSION}/${ROTATION_PLURAL}`,
+          list: async () =>
+            (ns
+              ? await custom.listNamespacedCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  namespace: ns,
+                  plural: ROTATION_PLURAL,
+                })
+              : await custom.listClusterCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  plural: ROTATION_PLURAL,
+                })) as KubernetesListObject<ScimTokenRotation>,
+          log,
+        }),
+    );
+    this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.secrets = scopes.map(
       (ns) =>
@@ -158,6 +199,9 @@ export class ScimTokenOperator extends Operator {
       core,
       custom,
       cache: this.index,
+      rotations: this.rotationIndex,
+      rotationGraceMs: config.rotationGraceMs,
+      onRotation: (trigger, result) => metrics.recordRotation(trigger, result),
       events: new EventRecorder(core, log, now),
       expectations: this.expectations,
       log,
@@ -213,6 +257,18 @@ export class ScimTokenOperator extends Operator {
       });
       informer.onRestart(() => this.enqueueAll());
     }
+    for (const informer of this.rotations) {
+      // A rotation is reconciled under its domain's key (SPEC §2.6).
+      const onRotation = (r: ScimTokenRotation) => {
+        this.expectations.observe(rotationExpectationKey(r), r.metadata?.resourceVersion);
+        if (r.metadata?.namespace && r.spec?.domainRef?.name)
+          this.queue.add(`${r.metadata.namespace}/${r.spec.domainRef.name}`);
+      };
+      informer.on('add', onRotation);
+      informer.on('update', onRotation);
+      informer.on('delete', (r) => this.expectations.forget(rotationExpectationKey(r)));
+      informer.onRestart(() => this.enqueueAll());
+    }
     for (const informer of this.secrets) {
       const onSecret = (s: V1Secret) => {
         const owner = s.metadata?.ownerReferences?.find(
@@ -229,7 +285,7 @@ export class ScimTokenOperator extends Operator {
 
   /** True once every informer has listed at least once. */
   get ready(): boolean {
-    return this.started && [...this.domains, ...this.secrets].every((i) => i.synced);
+    return this.started && [...this.domains, ...this.rotations, ...this.secrets].every((i) => i.synced);
   }
 
   get queueDepth(): number {
@@ -242,7 +298,7 @@ export class ScimTokenOperator extends Operator {
   }
 
   protected async init(): Promise<void> {
-    await Promise.all([...this.domains, ...this.secrets].map((i) => i.start()));
+    await Promise.all([...this.domains, ...this.rotations, ...this.secrets].map((i) => i.start()));
     this.queue.start();
     this.started = true;
     this.enqueueAll();
@@ -256,13 +312,18 @@ export class ScimTokenOperator extends Operator {
 
   private enqueueAll(): void {
     for (const d of this.index.all()) this.queue.add(objectKey(d));
+    // Rotations whose domain does not exist (yet) are reconciled under that domain's key too.
+    for (const r of this.rotations.flatMap((i) => i.list())) {
+      if (r.metadata?.namespace && r.spec?.domainRef?.name)
+        this.queue.add(`${r.metadata.namespace}/${r.spec.domainRef.name}`);
+    }
   }
 
   /** Stops taking work, lets in-flight reconciles finish, closes the watches. */
   async shutdown(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.queue.shutdown();
-    await Promise.all([...this.domains, ...this.secrets].map((i) => i.stop()));
+    await Promise.all([...this.domains, ...this.rotations, ...this.secrets].map((i) => i.stop()));
     super.stop();
   }
 

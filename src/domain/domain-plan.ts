@@ -182,7 +182,7 @@ export function judgeSecret(
   return { kind: 'tampered' };
 }
 
-function secretContent(
+export function secretContent(
   d: ScimDomain,
   token: { token?: string; id?: string; sha256?: string },
   annotations: Record<string, string>,
@@ -238,7 +238,7 @@ function secretNeedsUpdate(s: SecretView, want: SecretContent): boolean {
   );
 }
 
-function revoke(status: ScimDomainStatus, reason: RevocationReason, now: string): RevokedToken[] {
+export function revoke(status: ScimDomainStatus, reason: RevocationReason, now: string): RevokedToken[] {
   const current = status.token;
   const list = status.revokedTokens ?? [];
   if (!current) return list;
@@ -248,13 +248,13 @@ function revoke(status: ScimDomainStatus, reason: RevocationReason, now: string)
   );
 }
 
-function withConditions(
-  status: ScimDomainStatus,
+export function withConditions<S extends { conditions?: Condition[]; observedGeneration?: number }>(
+  status: S,
   generation: number | undefined,
   now: string,
   ready: { status: 'True' | 'False'; reason: string; message: string },
   stalled?: { reason: string; message: string },
-): ScimDomainStatus {
+): S {
   let conditions: Condition[] = setCondition(
     status.conditions,
     {
@@ -281,7 +281,7 @@ function withConditions(
 }
 
 /** Status equality for the purpose of skipping a write (a no-op reconcile writes nothing). */
-export function statusUnchanged(a: ScimDomainStatus | undefined, b: ScimDomainStatus): boolean {
+export function statusUnchanged<S extends { conditions?: Condition[] }>(a: S | undefined, b: S): boolean {
   const { conditions: ca, ...ra } = a ?? {};
   const { conditions: cb, ...rb } = b;
   return conditionsEqualIgnoringTime(ca, cb) && JSON.stringify(sortKeys(ra)) === JSON.stringify(sortKeys(rb));
@@ -300,7 +300,7 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-function describe(
+export function describe(
   t: NewToken | { id: string; token: string },
   issuedAt: string,
   generation: number,
@@ -314,7 +314,7 @@ const lossMessage = (cause: 'SecretLost' | 'SecretTampered', secretName: string)
     ? `Secret ${secretName} was deleted`
     : `Secret ${secretName} no longer matches the recorded token (edited by hand?)`;
 
-const readyMessage = (t: TokenStatus) => `token ${t.id} (${t.fingerprint}) is current`;
+export const readyMessage = (t: TokenStatus) => `token ${t.id} (${t.fingerprint}) is current`;
 
 /** Plans one reconcile of a ScimDomain. */
 export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {

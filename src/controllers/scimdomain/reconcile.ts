@@ -8,6 +8,9 @@ import {
   DOMAIN_KIND,
   DOMAIN_PLURAL,
   GENERATION_ANNOTATION,
+  ROTATION_KIND,
+  ROTATION_PLURAL,
+  type ScimTokenRotation,
   GROUP,
   REVEALED_ANNOTATION,
   ROTATION_ANNOTATION,
@@ -24,6 +27,7 @@ import {
   type NewToken,
   type SecretView,
 } from '../../domain/domain-plan.js';
+import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
@@ -31,6 +35,11 @@ import type { ReconcileResult } from '../../kube/work-queue.js';
 import { gatherDomain, type DomainCache } from './gather.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
+
+export interface RotationCache {
+  /** Every cached ScimTokenRotation whose spec.domainRef names this domain. */
+  forDomain(namespace: string, domainName: string): ScimTokenRotation[];
+}
 
 /** Annotations the operator owns on a Secret; others (added by people or tools) are preserved. */
 const MANAGED_ANNOTATIONS = [
@@ -45,6 +54,10 @@ export interface DomainReconcilerDeps {
   core: CoreV1Api;
   custom: CustomObjectsApi;
   cache: DomainCache;
+  rotations: RotationCache;
+  /** SPEC §2.2's wait for a rotation's domain (5 minutes; shortened in tests). */
+  rotationGraceMs: number;
+  onRotation?: (trigger: 'manual' | 'schedule', result: 'rotated' | 'skipped' | 'failed') => void;
   events: EventRecorder;
   expectations: Expectations;
   log: Logger;
@@ -57,28 +70,54 @@ export interface DomainReconcilerDeps {
 export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): Promise<ReconcileResult> {
   const [namespace, name] = splitKey(key);
   if (deps.expectations.waiting(key)) return { requeueAfterMs: 250 };
+  const rotations = deps.rotations.forDomain(namespace, name);
+  if (rotations.some((r) => deps.expectations.waiting(rotationExpectationKey(r))))
+    return { requeueAfterMs: 250 };
   const state = await gatherDomain(deps.cache, deps.core, namespace, name);
-  if (!state) return;
   const log = deps.log.child({ scimdomain: key });
-  const plan = planDomain(state, { now: deps.now().toISOString(), issue: deps.issueToken });
-  if (plan.actions.length === 0) {
-    log.debug({ outcome: plan.outcome }, 'nothing to do');
-    return;
+  const now = deps.now();
+  let actions: RotationAction[] = [];
+  let outcome = 'rotations';
+  let requeueAfterMs: number | undefined;
+  if (state) {
+    const plan = planDomain(state, { now: now.toISOString(), issue: deps.issueToken });
+    actions = plan.actions;
+    outcome = plan.outcome;
+    // Rotations wait until the domain is steady: its own plan has nothing left to write.
+    if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
+  }
+  if (actions.length === 0 && rotations.length > 0) {
+    const plan = planRotations(
+      {
+        ...(state ? { domain: state.domain } : {}),
+        ...(state?.secret ? { secret: state.secret } : {}),
+        rotations,
+      },
+      { now, graceMs: deps.rotationGraceMs, issue: deps.issueToken },
+    );
+    actions = plan.actions;
+    requeueAfterMs = plan.requeueAfterMs;
+  }
+  if (actions.length === 0) {
+    log.debug({ outcome }, 'nothing to do');
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
   try {
-    await applyActions(deps, state.domain, [state.secret, state.previousSecret], plan.actions, log);
+    await applyActions(deps, namespace, state?.domain, [state?.secret, state?.previousSecret], actions, log);
   } catch (err) {
     if (isConflict(err) || isNotFound(err)) {
-      // Someone else changed the domain or its Secret since we read it: re-read, re-plan.
-      log.debug(
-        { outcome: plan.outcome, code: (err as { code?: number }).code },
-        'write conflicted; re-planning',
-      );
+      // Someone else changed the domain, a rotation or the Secret since we read it: re-read, re-plan.
+      log.debug({ outcome, code: (err as { code?: number }).code }, 'write conflicted; re-planning');
       return { requeueAfterMs: 100 };
     }
     throw err;
   }
-  log.info({ outcome: plan.outcome }, 'reconciled');
+  log.info({ outcome }, 'reconciled');
+  return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+}
+
+export function rotationExpectationKey(r: { metadata: { namespace?: string; name?: string } }): string {
+  return `rotation:${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
 }
 
 function splitKey(key: string): [string, string] {
@@ -124,31 +163,35 @@ function secretBody(
 
 async function applyActions(
   deps: DomainReconcilerDeps,
-  d: ScimDomain,
+  namespace: string,
+  d: ScimDomain | undefined,
   secrets: (SecretView | undefined)[],
-  actions: Action[],
+  actions: RotationAction[],
   log: Logger,
 ): Promise<void> {
-  const namespace = d.metadata.namespace;
   const involved = {
     apiVersion: API_VERSION,
     kind: DOMAIN_KIND,
-    name: d.metadata.name,
+    name: d?.metadata.name ?? '',
     namespace,
-    uid: d.metadata.uid,
+    uid: d?.metadata.uid,
   };
   const existing = (name: string) => secrets.find((s) => s?.name === name);
+  const domain = () => {
+    if (!d) throw new Error('a domain write was planned for a domain that does not exist');
+    return d;
+  };
   for (const action of actions) {
     switch (action.kind) {
       case 'createSecret':
         await deps.core.createNamespacedSecret({
           namespace,
-          body: secretBody(d, action.name, action.content),
+          body: secretBody(domain(), action.name, action.content),
         });
         deps.failpoint?.('after-secret-write');
         break;
       case 'replaceSecret': {
-        const body = secretBody(d, action.name, action.content, existing(action.name));
+        const body = secretBody(domain(), action.name, action.content, existing(action.name));
         body.metadata!.resourceVersion = action.resourceVersion;
         await deps.core.replaceNamespacedSecret({ namespace, name: action.name, body });
         deps.failpoint?.('after-secret-write');
@@ -166,24 +209,58 @@ async function applyActions(
         }
         break;
       case 'writeStatus': {
+        const dom = domain();
         const written = (await deps.custom.replaceNamespacedCustomObjectStatus({
           group: GROUP,
           version: VERSION,
           namespace,
           plural: DOMAIN_PLURAL,
-          name: d.metadata.name,
+          name: dom.metadata.name,
           body: {
             apiVersion: API_VERSION,
             kind: DOMAIN_KIND,
-            metadata: { name: d.metadata.name, namespace, resourceVersion: d.metadata.resourceVersion },
+            metadata: { name: dom.metadata.name, namespace, resourceVersion: dom.metadata.resourceVersion },
             status: action.status satisfies ScimDomainStatus,
           },
         })) as ScimDomain;
         const rv = written.metadata?.resourceVersion;
-        if (rv) deps.expectations.expect(`${namespace}/${d.metadata.name}`, rv);
-        involved.uid = written.metadata?.uid ?? involved.uid;
+        if (rv) deps.expectations.expect(`${namespace}/${dom.metadata.name}`, rv);
         break;
       }
+      case 'writeRotationStatus': {
+        const written = (await deps.custom.replaceNamespacedCustomObjectStatus({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: ROTATION_PLURAL,
+          name: action.name,
+          body: {
+            apiVersion: API_VERSION,
+            kind: ROTATION_KIND,
+            metadata: { name: action.name, namespace, resourceVersion: action.resourceVersion },
+            status: action.status,
+          },
+        })) as ScimTokenRotation;
+        const rv = written.metadata?.resourceVersion;
+        if (rv)
+          deps.expectations.expect(
+            rotationExpectationKey({ metadata: { namespace, name: action.name } }),
+            rv,
+          );
+        break;
+      }
+      case 'rotationEvent':
+        log.info({ event: action.reason, scimtokenrotation: `${namespace}/${action.name}` }, action.message);
+        await deps.events.record(
+          { apiVersion: API_VERSION, kind: ROTATION_KIND, name: action.name, namespace, uid: action.uid },
+          action.type,
+          action.reason,
+          action.message,
+        );
+        break;
+      case 'metric':
+        deps.onRotation?.(action.trigger, action.result);
+        break;
       case 'event':
         log.info({ event: action.reason }, action.message);
         await deps.events.record(involved, action.type, action.reason, action.message);

@@ -1,7 +1,12 @@
 // Reading and writing ScimDomains, their Secrets and Events in tests, and remembering every token
 // a test saw so the leak check can look for it everywhere else.
 import { PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Secret } from '@kubernetes/client-node';
-import type { ScimDomain, ScimDomainSpec } from '../../../src/api/types.js';
+import type {
+  ScimDomain,
+  ScimDomainSpec,
+  ScimTokenRotation,
+  ScimTokenRotationSpec,
+} from '../../../src/api/types.js';
 import type { Cluster } from './kube.js';
 import { GROUP, VERSION, waitFor } from './kube.js';
 
@@ -90,6 +95,50 @@ export class Scim {
         if (check && !check(d)) return undefined;
         return d;
       },
+    );
+  }
+
+  async createRotation(
+    name: string,
+    spec: ScimTokenRotationSpec,
+    namespace = this.namespace,
+  ): Promise<ScimTokenRotation> {
+    return (await this.c.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'scimtokenrotations',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ScimTokenRotation', metadata: { name }, spec },
+    })) as ScimTokenRotation;
+  }
+
+  async getRotation(name: string, namespace = this.namespace): Promise<ScimTokenRotation> {
+    return (await this.c.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'scimtokenrotations',
+      name,
+    })) as ScimTokenRotation;
+  }
+
+  /** Waits until the rotation's Ready (or Stalled, with stalled: true) condition has this reason. */
+  async waitForRotation(
+    name: string,
+    want: { reason: string; status?: 'True' | 'False'; stalled?: boolean },
+    opts: { timeoutMs?: number; check?: (r: ScimTokenRotation) => boolean } = {},
+  ): Promise<ScimTokenRotation> {
+    return waitFor(
+      `ScimTokenRotation ${name} ${want.stalled ? 'Stalled' : 'Ready'} ${want.reason}`,
+      async () => {
+        const r = await this.getRotation(name);
+        const c = r.status?.conditions?.find((x) => x.type === (want.stalled ? 'Stalled' : 'Ready'));
+        if (!c || c.reason !== want.reason) return undefined;
+        if (want.status && c.status !== want.status) return undefined;
+        if (opts.check && !opts.check(r)) return undefined;
+        return r;
+      },
+      { timeoutMs: opts.timeoutMs ?? 30_000 },
     );
   }
 
