@@ -165,7 +165,7 @@ cmd_up() {
   setsid "$BIN_DIR/kube-controller-manager" \
     --kubeconfig="$W/kcm.kubeconfig" \
     --authentication-kubeconfig="$W/kcm.kubeconfig" --authorization-kubeconfig="$W/kcm.kubeconfig" \
-    --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller \
+    --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,clusterrole-aggregation-controller \
     --leader-elect=false --use-service-account-credentials=false \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$W/kcm" --v=1 \
     >"$W/logs/kube-controller-manager.log" 2>&1 </dev/null &
