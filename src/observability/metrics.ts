@@ -78,6 +78,7 @@ export class Metrics {
   readonly workqueueDepth: WorkqueueDepth;
 
   private readonly rotationsTotal: Counter<'trigger' | 'result'>;
+  private readonly kubeRequests: Counter<'method'>;
   private readonly verifyTotal: Counter<'result'>;
   private readonly verifyDuration: Histogram<'result'>;
   private readonly leader: Gauge;
@@ -158,6 +159,12 @@ export class Metrics {
         }
       },
     });
+    this.kubeRequests = new Counter({
+      name: 'scim_kube_requests_total',
+      help: 'Requests this process sent to the Kubernetes API server, by HTTP method (WATCH for watches).',
+      labelNames: ['method'],
+      registers,
+    });
     this.rotationsTotal = new Counter({
       name: 'scim_rotations_total',
       help: 'Token rotations by trigger (manual, schedule) and result (rotated, skipped, failed).',
@@ -220,6 +227,12 @@ export class Metrics {
 
   setWorkqueueDepth(queue: string, depth: number): void {
     this.workqueueDepth.set({ queue }, depth);
+  }
+
+  /** One request to the Kubernetes API server (see kube/request-counter.ts). */
+  recordKubeRequest(method: string): void {
+    const m = method.toUpperCase();
+    this.kubeRequests.inc({ method: /^[A-Z]{3,7}$/.test(m) ? m : INVALID_LABEL });
   }
 
   recordRotation(trigger: RotationTrigger, result: RotationResult): void {

@@ -7,6 +7,7 @@
 #   cluster.sh down     stop it and remove its state
 #   cluster.sh status   say whether it runs, and where
 #   cluster.sh env      print shell exports (KUBECONFIG, PATH with the matching kubectl)
+#   cluster.sh stop|start|restart etcd|kube-apiserver   fault injection for tests (same ports and data)
 #
 # State lives in $SCIM_CLUSTER_DIR (default: <repo>/.cluster): pki/, etcd/, logs/<process>.log,
 # state.env (ports, pids, binaries) and kubeconfig (client-certificate admin, system:masters).
@@ -61,12 +62,7 @@ stop_all() {
   # shellcheck disable=SC1090
   . "$STATE"
   local pid
-  for pid in "${KCM_PID:-}" "${API_PID:-}" "${ETCD_PID:-}"; do
-    alive "$pid" || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do alive "$pid" || break; sleep 0.25; done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
-  done
+  for pid in "${KCM_PID:-}" "${API_PID:-}" "${ETCD_PID:-}"; do stop_pid "$pid"; done
 }
 
 print_usage() {
@@ -107,6 +103,68 @@ YAML
   wait_for 90 kube-controller-manager "$KCM_PID" secret_gone
 }
 
+start_etcd() {
+  setsid "$BIN_DIR/etcd" --name=default --data-dir="$W/etcd" \
+    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls="http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$PEER_PORT" \
+    --initial-cluster="default=http://127.0.0.1:$PEER_PORT" \
+    --unsafe-no-fsync=true --log-level=warn \
+    >>"$W/logs/etcd.log" 2>&1 </dev/null &
+  ETCD_PID=$!
+  write_state
+  wait_for 60 etcd "$ETCD_PID" curl -sf "http://127.0.0.1:$ETCD_PORT/health" || die "etcd did not start"
+}
+
+# SCIM_APISERVER_EXTRA_ARGS: more kube-apiserver flags, e.g. for fault tests
+# ("--watch-cache=false --etcd-compaction-interval=5s").
+start_apiserver() {
+  # shellcheck disable=SC2086
+  setsid "$BIN_DIR/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --cert-dir="$W/apiserver" \
+    --tls-cert-file="$W/pki/apiserver.crt" --tls-private-key-file="$W/pki/apiserver.key" \
+    --client-ca-file="$W/pki/ca.crt" \
+    --authorization-mode=RBAC \
+    --service-account-issuer="https://127.0.0.1:$API_PORT" \
+    --service-account-key-file="$W/pki/sa.pub" \
+    --service-account-signing-key-file="$W/pki/sa.key" \
+    --service-cluster-ip-range=10.0.0.0/24 \
+    --endpoint-reconciler-type=none \
+    --disable-admission-plugins=ServiceAccount \
+    --allow-privileged=true --profiling=false --v=1 ${APISERVER_EXTRA_ARGS:-} \
+    >>"$W/logs/kube-apiserver.log" 2>&1 </dev/null &
+  API_PID=$!
+  write_state
+  wait_for 120 kube-apiserver "$API_PID" api_get /readyz || die "kube-apiserver did not become ready"
+}
+
+stop_pid() {
+  local pid=$1
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do alive "$pid" || return 0; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Fault injection for tests: stop or restart one process of a running control plane, same ports.
+cmd_process() {
+  local action=$1 what=$2
+  is_running_or_partial || die "no control plane in $W"
+  case "$what" in
+    etcd) [ "$action" = start ] || stop_pid "$ETCD_PID"; [ "$action" = stop ] || start_etcd ;;
+    kube-apiserver) [ "$action" = start ] || stop_pid "$API_PID"; [ "$action" = stop ] || start_apiserver ;;
+    *) die "usage: cluster.sh stop|start|restart etcd|kube-apiserver" ;;
+  esac
+  say "$action $what: done"
+}
+
+is_running_or_partial() {
+  [ -f "$STATE" ] || return 1
+  # shellcheck disable=SC1090
+  . "$STATE"
+}
+
 cmd_up() {
   if is_running; then
     say "reusing the control plane already running in $W"
@@ -124,36 +182,12 @@ cmd_up() {
   "$here/gen-pki.sh" "$W/pki"
 
   ETCD_PORT=$(free_port) PEER_PORT=$(free_port) API_PORT=$(free_port) KCM_PORT=$(free_port)
+  APISERVER_EXTRA_ARGS=${SCIM_APISERVER_EXTRA_ARGS:-}
 
-  setsid "$BIN_DIR/etcd" --name=default --data-dir="$W/etcd" \
-    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls="http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$PEER_PORT" \
-    --initial-cluster="default=http://127.0.0.1:$PEER_PORT" \
-    --unsafe-no-fsync=true --log-level=warn \
-    >"$W/logs/etcd.log" 2>&1 </dev/null &
-  ETCD_PID=$!
-  write_state
-  wait_for 60 etcd "$ETCD_PID" curl -sf "http://127.0.0.1:$ETCD_PORT/health" || die "etcd did not start"
+  start_etcd
   say "etcd ready on 127.0.0.1:$ETCD_PORT"
 
-  setsid "$BIN_DIR/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
-    --cert-dir="$W/apiserver" \
-    --tls-cert-file="$W/pki/apiserver.crt" --tls-private-key-file="$W/pki/apiserver.key" \
-    --client-ca-file="$W/pki/ca.crt" \
-    --authorization-mode=RBAC \
-    --service-account-issuer="https://127.0.0.1:$API_PORT" \
-    --service-account-key-file="$W/pki/sa.pub" \
-    --service-account-signing-key-file="$W/pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 \
-    --endpoint-reconciler-type=none \
-    --disable-admission-plugins=ServiceAccount \
-    --allow-privileged=true --profiling=false --v=1 \
-    >"$W/logs/kube-apiserver.log" 2>&1 </dev/null &
-  API_PID=$!
-  write_state
-  wait_for 120 kube-apiserver "$API_PID" api_get /readyz || die "kube-apiserver did not become ready"
+  start_apiserver
   wait_for 60 kube-apiserver "$API_PID" api_get /api/v1/namespaces/default || die "namespace default never appeared"
   "$here/write-kubeconfig.sh" "$W/pki" "https://127.0.0.1:$API_PORT" admin "$W/kubeconfig"
   "$here/write-kubeconfig.sh" "$W/pki" "https://127.0.0.1:$API_PORT" kcm "$W/kcm.kubeconfig"
@@ -190,6 +224,7 @@ KCM_PORT=$KCM_PORT
 ETCD_PID=${ETCD_PID:-}
 API_PID=${API_PID:-}
 KCM_PID=${KCM_PID:-}
+APISERVER_EXTRA_ARGS="${APISERVER_EXTRA_ARGS:-}"
 EOS
 }
 
@@ -221,5 +256,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  stop | start | restart) cmd_process "$1" "${2:-}" ;;
   *) die "usage: cluster.sh build|up|down|status|env" ;;
 esac
