@@ -5,6 +5,8 @@ import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-n
 import type { Logger } from 'pino';
 import {
   API_VERSION,
+  ConditionType,
+  DomainReason,
   DOMAIN_KIND,
   DOMAIN_PLURAL,
   GENERATION_ANNOTATION,
@@ -23,12 +25,14 @@ import {
 import {
   CAUSE_ANNOTATION,
   planDomain,
+  statusUnchanged,
   type Action,
   type NewToken,
   type SecretView,
 } from '../../domain/domain-plan.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
-import { isConflict, isNotFound } from '../../kube/errors.js';
+import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
+import { setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
@@ -110,10 +114,74 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
       log.debug({ outcome, code: (err as { code?: number }).code }, 'write conflicted; re-planning');
       return { requeueAfterMs: 100 };
     }
+    if (state) await reportApiError(deps, state.domain, err, now, log);
     throw err;
   }
   log.info({ outcome }, 'reconciled');
   return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+}
+
+/**
+ * Makes a failing write visible on the domain (kstatus: Reconciling=True reason ApiError) while the
+ * work queue retries with backoff. A domain without a token is also Ready=False; one with a token
+ * stays Ready — its token is valid, and flipping Ready would revoke it at the verifier.
+ */
+async function reportApiError(
+  deps: DomainReconcilerDeps,
+  d: ScimDomain,
+  err: unknown,
+  now: Date,
+  log: Logger,
+) {
+  const message = `the operator could not write to the API server and will retry: ${describeError(err)}`;
+  let status: ScimDomainStatus = { ...(d.status ?? {}) };
+  let conditions = setCondition(
+    status.conditions,
+    {
+      type: ConditionType.Reconciling,
+      status: 'True',
+      reason: DomainReason.ApiError,
+      message,
+      observedGeneration: d.metadata.generation,
+    },
+    now.toISOString(),
+  );
+  if (!status.token) {
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: DomainReason.ApiError,
+        message,
+        observedGeneration: d.metadata.generation,
+      },
+      now.toISOString(),
+    );
+  }
+  status = { ...status, conditions };
+  if (statusUnchanged(d.status, status)) return;
+  try {
+    await deps.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: d.metadata.namespace,
+      plural: DOMAIN_PLURAL,
+      name: d.metadata.name,
+      body: {
+        apiVersion: API_VERSION,
+        kind: DOMAIN_KIND,
+        metadata: {
+          name: d.metadata.name,
+          namespace: d.metadata.namespace,
+          resourceVersion: d.metadata.resourceVersion,
+        },
+        status,
+      },
+    });
+  } catch (statusErr) {
+    log.debug({ error: describeError(statusErr) }, 'could not record the API error on the domain');
+  }
 }
 
 export function rotationExpectationKey(r: { metadata: { namespace?: string; name?: string } }): string {
