@@ -110,6 +110,7 @@ export class ScimTokenOperator extends Operator {
   private readonly expectations: Expectations;
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
+  private reconciling = false;
 
   constructor(private readonly deps: OperatorDeps) {
     super({
@@ -297,10 +298,23 @@ export class ScimTokenOperator extends Operator {
     return this.index.all();
   }
 
+  /**
+   * Starts the caches on every replica (readiness and the verifier do not wait for leadership);
+   * the controllers start here too unless leader election is on, in which case the elector calls
+   * startReconciling() once this process holds the Lease.
+   */
   protected async init(): Promise<void> {
     await Promise.all([...this.domains, ...this.rotations, ...this.secrets].map((i) => i.start()));
-    this.queue.start();
     this.started = true;
+    if (!this.deps.config.leaderElection.enabled) this.startReconciling();
+    else this.deps.log.info('caches synced; waiting for leadership before reconciling');
+  }
+
+  /** Starts the work queue: from here on this process writes. Idempotent. */
+  startReconciling(): void {
+    if (this.reconciling) return;
+    this.reconciling = true;
+    this.queue.start();
     this.enqueueAll();
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.deps.config.resyncPeriodMs);
     this.resyncTimer.unref();
