@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Entry point: wiring only — config -> logger -> clients -> controllers -> servers -> signals.
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { countRequests } from './kube/request-counter.js';
+import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
+import { Verifier } from './verifier/verifier.js';
 
 function loadConfig(): Config {
   try {
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   else kc.loadFromDefault();
 
   const metrics = new Metrics();
+  countRequests(kc, (method) => metrics.recordKubeRequest(method));
   const failpoint = failpointFrom(process.env);
   const operator = new ScimTokenOperator({ config, kc, log, metrics, ...(failpoint ? { failpoint } : {}) });
   metrics.setTokenAgeSource(() =>
@@ -55,11 +60,14 @@ async function main(): Promise<void> {
         : [],
     ),
   );
+  // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
+  const verifier = new Verifier({ config, kc, log, metrics, dnsNames: ['localhost', hostname()] });
+  await verifier.start();
   const health = await startHealthServer({
     host: config.metricsAddress.host,
     port: config.metricsAddress.port,
     metrics,
-    isReady: () => operator.ready,
+    isReady: () => operator.ready && verifier.ready,
     log,
   });
   log.info(
@@ -68,6 +76,7 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
+  let elector: LeaderElector | undefined;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -79,6 +88,10 @@ async function main(): Promise<void> {
     force.unref();
     operator
       .shutdown()
+      // The Lease is released only after in-flight work is done, so no other replica starts
+      // reconciling next to this one; the release hands over at once instead of after a lease.
+      .then(() => elector?.release())
+      .then(() => verifier.stop())
       .then(() => health.close())
       .then(() => {
         log.info('stopped');
@@ -93,6 +106,29 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await operator.start();
+  if (!config.leaderElection.enabled) {
+    metrics.setLeader(true);
+    return;
+  }
+  elector = createLeaderElector({
+    config: config.leaderElection,
+    kc,
+    log,
+    hostname: process.env.POD_NAME ?? hostname(),
+    onStartedLeading: () => {
+      if (stopping) return;
+      metrics.setLeader(true);
+      operator.startReconciling();
+    },
+    onStoppedLeading: (reason) => {
+      metrics.setLeader(false);
+      if (reason === 'released') return;
+      // Another replica may already be reconciling: stop writing at once, as controller-runtime does.
+      log.error({ reason }, 'lost leadership; exiting so that only one replica reconciles');
+      process.exit(1);
+    },
+  });
+  void elector.run();
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,96 @@
+// The verifier's listener (SPEC §4, §5 `--verify-addr`): node:https with the given TLS material, or
+// node:http when the operator was told `--verify-insecure`. No framework: the request listener is the
+// handler of handler.ts, called directly.
+
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { formatAddress, type ListenAddress } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { TlsMaterial } from './tls.js';
+
+export interface VerifierServerOptions {
+  /** "" or "0.0.0.0" listens on all interfaces; port 0 picks a free port (see `address`). */
+  host: string;
+  port: number;
+  /** undefined: plain HTTP. */
+  tls: TlsMaterial | undefined;
+  listener: RequestListener;
+  log: Logger;
+}
+
+export interface VerifierServer {
+  readonly server: Server | HttpsServer;
+  /** The address actually bound. */
+  readonly address: ListenAddress;
+  /** `https://host:port` or `http://host:port`, for logs and tests. */
+  readonly url: string;
+  /** Serves new connections with other TLS material (renewal, a rotated mounted Secret). */
+  setTls(material: TlsMaterial): void;
+  /** Stops accepting connections; resolves once open ones are closed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+// Above the idle timeouts of the proxies in front (nginx upstream keepalive 60s, ALBs 60s): the proxy
+// closes an idle connection first, so it never sends a request on one we are closing (a 502).
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// On shutdown, connections still busy after this long are cut.
+const CLOSE_GRACE_MS = 5_000;
+
+export async function startVerifierServer(options: VerifierServerOptions): Promise<VerifierServer> {
+  const { log, tls } = options;
+  const server: Server | HttpsServer =
+    tls === undefined
+      ? createHttpServer(options.listener)
+      : createHttpsServer({ cert: tls.cert, key: tls.key }, options.listener);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(
+        new Error(`--verify-addr: cannot listen on ${options.host}:${options.port}: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    };
+    server.once('error', onError);
+    const host = options.host === '' ? undefined : options.host;
+    server.listen({ port: options.port, host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ err }, 'verifier server error'));
+  // TLS handshake failures (scanners, clients that do not trust a self-signed certificate) are
+  // routine; they would flood the log at anything above debug.
+  server.on('tlsClientError', (err: Error & { code?: string }) =>
+    log.debug({ code: err.code }, 'verifier TLS handshake failed'),
+  );
+
+  const bound = server.address() as AddressInfo;
+  const address: ListenAddress = { host: bound.address, port: bound.port };
+  const url = `${tls === undefined ? 'http' : 'https'}://${formatAddress(address)}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
+      server.close((err) => {
+        clearTimeout(force);
+        if (err) reject(err);
+        else resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  const setTls = (material: TlsMaterial): void => {
+    if (!('setSecureContext' in server)) {
+      throw new Error('the verifier serves plain HTTP; it has no TLS to replace');
+    }
+    server.setSecureContext({ cert: material.cert, key: material.key });
+  };
+  return { server, address, url, setTls, close };
+}

@@ -1,0 +1,105 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect } from 'node:tls';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.js';
+import { createLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { generateSelfSigned } from './tls.js';
+import { Verifier } from './verifier.js';
+
+// An API server nobody answers on: the watches fail and back off; this file is about the listener.
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+  users: [{ name: 'none' }],
+  contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+  currentContext: 'none',
+});
+const log = createLogger({ level: 'silent' });
+const running: Verifier[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((v) => v.stop()));
+});
+
+function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(new X509Certificate(socket.getPeerCertificate().raw).fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not reached in 2 s');
+}
+
+describe('Verifier', () => {
+  it('listens before the index is synced, and is not ready until then', async () => {
+    const config = parseConfig(['--verify-addr', '127.0.0.1:0', '--verify-insecure'], {});
+    const v = new Verifier({ config, kc, log, metrics: new Metrics({ defaultMetrics: false }) });
+    running.push(v);
+    const server = await v.start();
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(v.ready).toBe(false);
+    const res = await fetch(`${server.url}/readyz`);
+    expect(res.status).toBe(503);
+  });
+
+  it('serves a renewed certificate from the mounted files without a restart', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'verifier-files-'));
+    const [certFile, keyFile] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
+    const first = generateSelfSigned({ now: new Date() });
+    writeFileSync(certFile, first.cert);
+    writeFileSync(keyFile, first.key);
+    const config = parseConfig(
+      ['--verify-addr', '127.0.0.1:0', '--verify-tls-cert', certFile, '--verify-tls-key', keyFile],
+      {},
+    );
+    const v = new Verifier({
+      config,
+      kc,
+      log,
+      metrics: new Metrics({ defaultMetrics: false }),
+      tlsRefreshMs: 50,
+    });
+    running.push(v);
+    const { address } = await v.start();
+    expect(await servedFingerprint(address.port)).toBe(first.sha256);
+
+    const second = generateSelfSigned({ now: new Date() });
+    writeFileSync(keyFile, second.key);
+    writeFileSync(certFile, second.cert);
+    await waitUntil(async () => (await servedFingerprint(address.port)) === second.sha256);
+  });
+
+  it('renews its self-signed certificate at half-life', async () => {
+    let now = new Date();
+    const config = parseConfig(['--verify-addr', '127.0.0.1:0'], {});
+    const v = new Verifier({
+      config,
+      kc,
+      log,
+      metrics: new Metrics({ defaultMetrics: false }),
+      now: () => now,
+      tlsRefreshMs: 50,
+    });
+    running.push(v);
+    const { address } = await v.start();
+    const first = await servedFingerprint(address.port);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await servedFingerprint(address.port)).toBe(first);
+    now = new Date(now.getTime() + 4 * 24 * 3_600_000);
+    await waitUntil(async () => (await servedFingerprint(address.port)) !== first);
+  });
+});

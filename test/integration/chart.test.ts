@@ -1,0 +1,457 @@
+// The Helm chart (SPEC §3, §5): one source for the CRDs, the user roles and the admission policy;
+// `helm lint` clean; values validated by values.schema.json; the Deployment's flags understood by the
+// operator; the operator's RBAC exactly what it uses; and every rendering accepted by the real API
+// server (`kubectl apply --dry-run=server`); and the Dockerfile lint-clean. Running the operator with that RBAC is in
+// chart-least-privilege.test.ts; the user roles and the policy at work are in rotation-authz.test.ts.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { validate as lintDockerfile } from 'dockerfile-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { DEFAULT_LEASE_NAME } from '../../src/kube/leader-election.js';
+import {
+  CHART_DIR,
+  helmBinary,
+  helmTemplateArgs,
+  kubectl,
+  ofKind,
+  render,
+  renderText,
+  rulesOf,
+  run,
+  type Obj,
+  type PolicyRule,
+} from './support/chart.js';
+import { useTestNamespace } from './support/context.js';
+import { ROOT, RUN_LABEL, readManifests } from './support/kube.js';
+
+const ctx = useTestNamespace('chart');
+const RELEASE = 'scim';
+const FULLNAME = `${RELEASE}-scim-token-operator`;
+
+beforeAll(() => {
+  helmBinary(); // built once (minutes) when the cache is cold
+}, 20 * 60_000);
+
+/** The operator's rules, in the order the chart writes them (see templates/_helpers.tpl). */
+const OPERATOR_RULES: PolicyRule[] = [
+  {
+    apiGroups: ['scim.tokens.dev'],
+    resources: ['scimdomains', 'scimtokenrotations'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['scim.tokens.dev'],
+    resources: ['scimdomains/status', 'scimtokenrotations/status'],
+    verbs: ['update'],
+  },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+];
+
+const LEASE_RULES: PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    resourceNames: [DEFAULT_LEASE_NAME],
+    verbs: ['get', 'update'],
+  },
+];
+
+function named(objects: Obj[], kind: string, name: string, namespace?: string): Obj {
+  const found = objects.find(
+    (o) =>
+      o.kind === kind &&
+      o.metadata?.name === name &&
+      (namespace === undefined || o.metadata?.namespace === namespace),
+  );
+  if (!found) throw new Error(`no ${kind} ${namespace ? `${namespace}/` : ''}${name} in the rendering`);
+  return found;
+}
+
+interface Container {
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  securityContext: Record<string, unknown>;
+  resources: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  startupProbe?: { httpGet: { path: string; port: string } };
+}
+
+function operatorContainer(objects: Obj[]): { pod: Record<string, unknown>; container: Container } {
+  const deployment = named(objects, 'Deployment', FULLNAME) as Obj & {
+    spec: { template: { spec: Record<string, unknown> & { containers: Container[] } } };
+  };
+  const container = deployment.spec.template.spec.containers[0];
+  if (!container) throw new Error('the Deployment has no container');
+  return { pod: deployment.spec.template.spec, container };
+}
+
+function filesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+}
+
+describe('one source', () => {
+  it("ships the repository's crds/ byte for byte", () => {
+    const chartCrds = path.join(CHART_DIR, 'crds');
+    const repoCrds = path.join(ROOT, 'crds');
+    expect(filesIn(chartCrds)).toEqual(filesIn(repoCrds));
+    for (const f of filesIn(repoCrds)) {
+      expect(
+        readFileSync(path.join(chartCrds, f), 'utf8'),
+        `charts/scim-token-operator/crds/${f} differs from crds/${f}: run charts/scim-token-operator/sync-files.sh`,
+      ).toBe(readFileSync(path.join(repoCrds, f), 'utf8'));
+    }
+  });
+
+  it.each([
+    ['config/rbac/user-roles.yaml', 'files/user-roles.yaml'],
+    ['config/admission/rotation-policy.yaml', 'files/rotation-policy.yaml'],
+  ])('renders %s from a byte-identical copy', (source, copy) => {
+    expect(
+      readFileSync(path.join(CHART_DIR, copy), 'utf8'),
+      `charts/scim-token-operator/${copy} differs from ${source}: run charts/scim-token-operator/sync-files.sh`,
+    ).toBe(readFileSync(path.join(ROOT, source), 'utf8'));
+  });
+
+  it.each([['config/rbac'], ['config/admission']])(
+    'renders the objects of %s as they are, adding only labels',
+    (dir) => {
+      const rendered = render({ release: RELEASE, namespace: 'scim-system' });
+      for (const source of readManifests(path.join(ROOT, dir)) as Obj[]) {
+        const out = named(rendered, source.kind!, source.metadata!.name!);
+        const strip = (o: Obj) => ({ ...o, metadata: { ...o.metadata, labels: undefined } });
+        expect(strip(out)).toEqual(strip(source));
+        expect(out.metadata?.labels).toMatchObject(source.metadata?.labels ?? {});
+        expect(out.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'Helm' });
+      }
+    },
+  );
+
+  it('can leave the cluster-scoped user roles and admission policy to another release', () => {
+    const kinds = render({
+      release: RELEASE,
+      namespace: 'scim-system',
+      set: ['userRoles.create=false', 'admissionPolicy.create=false'],
+    }).map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(kinds.filter((k) => /scim-token-operator-(view|edit|admin|rotate)$/.test(k))).toEqual([]);
+  });
+});
+
+describe('helm lint', () => {
+  it.each([
+    ['the default values', []],
+    ['watched namespaces', ['watchNamespaces={team-a,team-b}']],
+    [
+      'TLS from a Secret, a ServiceMonitor, one replica',
+      ['verifier.tls.secretName=verifier-tls', 'metrics.serviceMonitor.enabled=true', 'replicaCount=1'],
+    ],
+    ['leader election off', ['leaderElection.enabled=false']],
+  ])('is clean with %s', (_what, set: string[]) => {
+    const r = run(helmBinary(), ['lint', '--strict', CHART_DIR, ...set.flatMap((s) => ['--set', s])]);
+    expect(r.stdout + r.stderr).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+});
+
+describe('values.schema.json', () => {
+  it.each([
+    ['a misspelt top-level value', ['replicaCuont=3'], /additional properties 'replicaCuont' not allowed/],
+    ['replicas as text', ['replicaCount=two'], /replicaCount.*want integer/],
+    ['zero replicas', ['replicaCount=0'], /replicaCount/],
+    ['a namespace that is not a DNS label', ['watchNamespaces={Team_A}'], /watchNamespaces\/0/],
+    ['a bare number as a duration', ['leaderElection.leaseDuration=fifteen'], /leaseDuration/],
+    ['an unknown log level', ['logLevel=verbose'], /logLevel/],
+    ['a port out of range', ['verifier.port=70000'], /verifier\/port/],
+    [
+      'a grace period shorter than the shutdown',
+      ['terminationGracePeriodSeconds=10'],
+      /terminationGracePeriodSeconds/,
+    ],
+  ])('rejects %s', (_what, set, message) => {
+    const r = run(helmBinary(), helmTemplateArgs({ release: RELEASE, namespace: 'scim-system', set }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('the Deployment', () => {
+  const objects = () => render({ release: RELEASE, namespace: 'scim-system' });
+
+  it('runs two replicas with leader election in the release namespace', () => {
+    const rendered = objects();
+    const deployment = named(rendered, 'Deployment', FULLNAME) as Obj & { spec: { replicas: number } };
+    expect(deployment.spec.replicas).toBe(2);
+    const config = parseConfig(operatorContainer(rendered).container.args, {});
+    expect(config.leaderElection).toEqual({
+      enabled: true,
+      namespace: 'scim-system',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    });
+    expect(config.namespaces).toEqual([]);
+    expect(config.verifier.address.port).toBe(8443);
+    expect(config.metricsAddress.port).toBe(8080);
+  });
+
+  it('passes flags the operator accepts, whatever the values (TLS, namespaces, extra args)', () => {
+    const { container } = operatorContainer(
+      render({
+        release: RELEASE,
+        namespace: 'scim-system',
+        set: [
+          'watchNamespaces={team-a,team-b}',
+          'verifier.tls.secretName=verifier-tls',
+          'logLevel=debug',
+          'extraArgs={--workers=8}',
+        ],
+      }),
+    );
+    const config = parseConfig(container.args, {});
+    expect(config.namespaces).toEqual(['team-a', 'team-b']);
+    expect(config.verifier.tls).toEqual({
+      certFile: '/etc/scim-token-operator/tls/tls.crt',
+      keyFile: '/etc/scim-token-operator/tls/tls.key',
+    });
+    expect(config.logLevel).toBe('debug');
+    expect(config.workers).toBe(8);
+  });
+
+  it('probes /healthz and /readyz on the metrics port', () => {
+    const { container } = operatorContainer(objects());
+    expect(container.ports).toEqual([
+      { name: 'verify', containerPort: 8443, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+    ]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+  });
+
+  it('runs as non-root with a read-only root filesystem, no capabilities, RuntimeDefault seccomp and bounded resources', () => {
+    const { pod, container } = operatorContainer(objects());
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.resources.requests).toEqual({ cpu: '50m', memory: '128Mi' });
+    expect(container.resources.limits).toEqual({ cpu: '500m', memory: '256Mi' });
+  });
+
+  it('spreads the replicas over zones and nodes and keeps one through voluntary disruptions', () => {
+    const rendered = objects();
+    const { pod } = operatorContainer(rendered);
+    const selector = {
+      'app.kubernetes.io/name': 'scim-token-operator',
+      'app.kubernetes.io/instance': RELEASE,
+    };
+    expect(pod.topologySpreadConstraints).toEqual([
+      expect.objectContaining({
+        topologyKey: 'topology.kubernetes.io/zone',
+        labelSelector: { matchLabels: selector },
+      }),
+      expect.objectContaining({
+        topologyKey: 'kubernetes.io/hostname',
+        labelSelector: { matchLabels: selector },
+      }),
+    ]);
+    const pdb = named(rendered, 'PodDisruptionBudget', FULLNAME) as Obj & { spec: Record<string, unknown> };
+    expect(pdb.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: selector } });
+    expect(
+      ofKind(render({ release: RELEASE, namespace: 'x', set: ['replicaCount=1'] }), 'PodDisruptionBudget'),
+    ).toEqual([]);
+  });
+
+  it('is reached through a verifier Service on 8443 and a metrics Service on 8080, and a ServiceMonitor on request', () => {
+    const rendered = objects();
+    const port = (name: string) =>
+      (named(rendered, 'Service', name) as Obj & { spec: { ports: unknown[] } }).spec.ports;
+    expect(port(`${FULLNAME}-verifier`)).toEqual([
+      { name: 'verify', port: 8443, targetPort: 'verify', protocol: 'TCP', appProtocol: 'https' },
+    ]);
+    expect(port(`${FULLNAME}-metrics`)).toEqual([
+      { name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP', appProtocol: 'http' },
+    ]);
+    expect(ofKind(rendered, 'ServiceMonitor')).toEqual([]);
+    const monitored = render({
+      release: RELEASE,
+      namespace: 'x',
+      set: ['metrics.serviceMonitor.enabled=true'],
+    });
+    expect(named(monitored, 'ServiceMonitor', FULLNAME).spec).toMatchObject({
+      endpoints: [{ port: 'metrics', path: '/metrics' }],
+    });
+  });
+});
+
+describe("the operator's RBAC", () => {
+  it('is one ClusterRole with exactly the rules the operator uses, bound to its ServiceAccount', () => {
+    const rendered = render({ release: RELEASE, namespace: 'scim-system' });
+    const role = named(rendered, 'ClusterRole', `${FULLNAME}-scim-system`);
+    expect(rulesOf(role)).toEqual(OPERATOR_RULES);
+    expect(named(rendered, 'ClusterRoleBinding', `${FULLNAME}-scim-system`)).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: `${FULLNAME}-scim-system` },
+      subjects: [{ kind: 'ServiceAccount', name: FULLNAME, namespace: 'scim-system' }],
+    });
+    expect(ofKind(rendered, 'ServiceAccount').map((o) => o.metadata?.name)).toEqual([FULLNAME]);
+  });
+
+  it('is a Role per watched namespace, and nothing cluster-wide, when watchNamespaces is set', () => {
+    const rendered = render({
+      release: RELEASE,
+      namespace: 'scim-system',
+      set: ['watchNamespaces={team-a,team-b}'],
+    });
+    for (const ns of ['team-a', 'team-b']) {
+      expect(rulesOf(named(rendered, 'Role', FULLNAME, ns))).toEqual(OPERATOR_RULES);
+      expect(named(rendered, 'RoleBinding', FULLNAME, ns)).toMatchObject({
+        roleRef: { kind: 'Role', name: FULLNAME },
+        subjects: [{ kind: 'ServiceAccount', name: FULLNAME, namespace: 'scim-system' }],
+      });
+    }
+    const clusterWide = [...ofKind(rendered, 'ClusterRole'), ...ofKind(rendered, 'ClusterRoleBinding')];
+    expect(clusterWide.map((o) => o.metadata?.name).filter((n) => n?.startsWith(FULLNAME))).toEqual([]);
+  });
+
+  it('may create Leases in its namespace and read or renew only the leader-election Lease', () => {
+    const rendered = render({ release: RELEASE, namespace: 'scim-system' });
+    expect(rulesOf(named(rendered, 'Role', `${FULLNAME}-leader-election`, 'scim-system'))).toEqual(
+      LEASE_RULES,
+    );
+    const without = render({
+      release: RELEASE,
+      namespace: 'scim-system',
+      set: ['leaderElection.enabled=false'],
+    });
+    expect(ofKind(without, 'Role')).toEqual([]);
+  });
+
+  it.each([
+    ['all namespaces', []],
+    ['watched namespaces', ['watchNamespaces={team-a}']],
+  ])('has no wildcard verb, resource or API group anywhere (%s)', (_what, set: string[]) => {
+    const rendered = render({ release: RELEASE, namespace: 'scim-system', set });
+    const roles = [...ofKind(rendered, 'ClusterRole'), ...ofKind(rendered, 'Role')];
+    expect(roles.length).toBeGreaterThan(0);
+    for (const role of roles) {
+      for (const rule of rulesOf(role)) {
+        const fields = [...rule.verbs, ...(rule.resources ?? []), ...(rule.apiGroups ?? [])];
+        expect(
+          fields.filter((f) => f.includes('*')),
+          `${role.kind}/${role.metadata?.name}`,
+        ).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('the user roles', () => {
+  const roles = () => readManifests(path.join(ROOT, 'config/rbac')) as Obj[];
+  const granted = (name: string) =>
+    rulesOf(roles().find((r) => r.metadata?.name === name)!).flatMap((r) =>
+      (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${v} ${res}`)),
+    );
+
+  it.each([
+    ['view', 'scim-token-operator-view'],
+    ['edit', 'scim-token-operator-edit'],
+    ['admin', 'scim-token-operator-admin'],
+  ])('aggregate into the built-in %s role', (builtIn, name) => {
+    const role = roles().find((r) => r.metadata?.name === name);
+    expect(role?.metadata?.labels?.[`rbac.authorization.k8s.io/aggregate-to-${builtIn}`]).toBe('true');
+  });
+
+  it('never grant anything on Secrets', () => {
+    for (const role of roles()) {
+      expect(rulesOf(role).flatMap((r) => r.resources ?? [])).not.toContain('secrets');
+    }
+  });
+
+  it('let view read, edit change domains, and only admin rotate and create rotations', () => {
+    expect(granted('scim-token-operator-view').sort()).toEqual(
+      ['get', 'list', 'watch'].flatMap((v) => [`${v} scimdomains`, `${v} scimtokenrotations`]).sort(),
+    );
+    expect(granted('scim-token-operator-edit')).toEqual(
+      expect.arrayContaining([
+        'create scimdomains',
+        'update scimdomains',
+        'patch scimdomains',
+        'delete scimdomains',
+      ]),
+    );
+    expect(granted('scim-token-operator-edit')).not.toContain('create scimtokenrotations');
+    expect(granted('scim-token-operator-edit')).not.toContain('rotate scimdomains');
+    expect(granted('scim-token-operator-admin')).toEqual(
+      expect.arrayContaining([
+        'rotate scimdomains',
+        'create scimtokenrotations',
+        'delete scimtokenrotations',
+      ]),
+    );
+  });
+});
+
+describe('on the API server', () => {
+  it.each([
+    ['the default values, with the CRDs', [], true],
+    [
+      'watched namespaces, TLS from a Secret, leader election tuned',
+      ['watchNamespaces={NS}', 'verifier.tls.secretName=verifier-tls', 'leaderElection.leaseDuration=30s'],
+      false,
+    ],
+  ])(
+    'accepts every object of the rendering (kubectl apply --dry-run=server) with %s',
+    (_what, set: string[], includeCrds) => {
+      const yaml = renderText({
+        release: RELEASE,
+        namespace: ctx.namespace,
+        set: [
+          ...set.map((s) => s.replace('NS', ctx.namespace)),
+          `commonLabels.${RUN_LABEL.replace(/\./g, '\\.')}=${ctx.runId}`,
+        ],
+        includeCrds,
+      });
+      const r = kubectl(ctx.kubeconfig, ['apply', '--dry-run=server', '-f', '-'], yaml);
+      expect(r.stderr.replace(/^Warning: .*last-applied-configuration.*\n?/gm, '')).toBe('');
+      expect(r.status).toBe(0);
+      const applied = r.stdout.trim().split('\n');
+      expect(applied.every((l) => l.endsWith('(server dry run)'))).toBe(true);
+      expect(applied.some((l) => l.startsWith('deployment.apps/'))).toBe(true);
+      expect(applied.some((l) => l.startsWith('validatingadmissionpolicy.'))).toBe(true);
+    },
+  );
+});
+
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+  it('lints clean (dockerfile-utils: errors and warnings)', () => {
+    const problems = lintDockerfile(dockerfile).map(
+      (d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`,
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('runs the compiled entry point as a numeric non-root user, without npm or dev dependencies', () => {
+    expect(finalStage).toMatch(/^USER 1000:1000$/m);
+    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "dist\/src\/main.js"\]$/m);
+    expect(finalStage).not.toMatch(/^RUN npm/m);
+    expect(finalStage).toMatch(/rm -rf \/usr\/local\/lib\/node_modules\/npm/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    for (const label of ['title', 'description', 'licenses', 'version', 'revision', 'created']) {
+      expect(finalStage).toContain(`org.opencontainers.image.${label}=`);
+    }
+  });
+});
