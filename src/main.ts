@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
-  let elector: LeaderElector | undefined;
+  // Filled in once the operator has started; the stop handler may run before that.
+  const leadership: { elector?: LeaderElector } = {};
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
       .shutdown()
       // The Lease is released only after in-flight work is done, so no other replica starts
       // reconciling next to this one; the release hands over at once instead of after a lease.
-      .then(() => elector?.release())
+      .then(() => leadership.elector?.release())
       .then(() => verifier.stop())
       .then(() => health.close())
       .then(() => {
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     metrics.setLeader(true);
     return;
   }
-  elector = createLeaderElector({
+  const elector = createLeaderElector({
     config: config.leaderElection,
     kc,
     log,
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
+  leadership.elector = elector;
   void elector.run();
 }
 
