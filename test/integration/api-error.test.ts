@@ -48,7 +48,11 @@ describe('a write the API server refuses', () => {
   it('clears once the operator may write, and the token is issued', async () => {
     const rbac = ctx.kc.makeApiClient(RbacAuthorizationV1Api);
     const role = await rbac.readNamespacedRole({ namespace: ctx.namespace, name: 'almost-enough' });
-    (role.rules ??= []).push({ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'update', 'delete'] });
+    (role.rules ??= []).push({
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['create', 'update', 'delete'],
+    });
     await rbac.replaceNamespacedRole({ namespace: ctx.namespace, name: 'almost-enough', body: role });
     const d = await scim.waitForReady(
       'denied',
