@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateToken } from '../domain/token.js';
-import { countAuthorizationHeaders, credentialOf, parseAuthorization } from './bearer.js';
+import { credentialFromRawHeaders, credentialOf, parseAuthorization } from './bearer.js';
 
 const token = generateToken((n) => randomBytes(n));
 // Same random part, checksum off by one character.
@@ -59,10 +59,22 @@ describe('credentialOf (a TokenReview spec.token)', () => {
   });
 });
 
-describe('countAuthorizationHeaders', () => {
-  it('counts Authorization lines in any case among raw headers', () => {
-    expect(countAuthorizationHeaders(['Host', 'x', 'authorization', 'a', 'AUTHORIZATION', 'b'])).toBe(2);
-    expect(countAuthorizationHeaders(['Host', 'x'])).toBe(0);
-    expect(countAuthorizationHeaders(['Authorization', 'a', 'Authorizations', 'b'])).toBe(1);
+describe('credentialFromRawHeaders', () => {
+  it('finds the Authorization header in any case among the raw headers', () => {
+    expect(credentialFromRawHeaders(['Host', 'x', 'authorization', `Bearer ${token}`])).toEqual({
+      kind: 'token',
+      token,
+    });
+    expect(credentialFromRawHeaders(['Host', 'x', 'AUTHORIZATION', `Bearer ${token}`]).kind).toBe('token');
+  });
+
+  it('is missing without one, and ignores look-alike names', () => {
+    expect(credentialFromRawHeaders(['Host', 'x']).kind).toBe('missing');
+    expect(credentialFromRawHeaders(['Authorizations', `Bearer ${token}`]).kind).toBe('missing');
+  });
+
+  it('is malformed with two, whatever they say', () => {
+    const raw = ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${token}`];
+    expect(credentialFromRawHeaders(raw).kind).toBe('malformed');
   });
 });

@@ -56,16 +56,22 @@ function isBearerScheme(value: string): boolean {
 }
 
 /**
- * How many `Authorization` lines are in a request's raw header list (name, value, name, value, …).
- * Node keeps only the first of duplicated Authorization headers in `req.headers`; this sees them all.
+ * The credential of a request, read from its raw header list (name, value, name, value, …) rather
+ * than `req.headers`: that object is built lazily on first access, for every header of the request,
+ * and the hot path needs only this one. The raw list also shows duplicates, which `req.headers`
+ * hides (Node keeps the first Authorization and drops the rest).
  */
-export function countAuthorizationHeaders(rawHeaders: readonly string[]): number {
-  let n = 0;
+export function credentialFromRawHeaders(rawHeaders: readonly string[]): Credential {
+  let value: string | undefined;
+  let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') n++;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      count++;
+      value ??= rawHeaders[i + 1];
+    }
   }
-  return n;
+  return parseAuthorization(value, count);
 }
 
 /**

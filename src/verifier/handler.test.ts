@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken } from '../domain/token.js';
+import { generateToken, tokenSha256 } from '../domain/token.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { scimDomainFixture } from './fixtures.js';
-import { MAX_REVIEW_BODY_BYTES, createVerifierHandler } from './handler.js';
+import { MAX_REVIEW_BODY_BYTES, createVerifierHandler, sha256Hex } from './handler.js';
 import { startVerifierServer, type VerifierServer } from './server.js';
 import { TokenIndex } from './token-index.js';
 
@@ -88,6 +88,14 @@ const verifyCount = async (result: string) => {
   );
   return Number(m?.[1] ?? NaN);
 };
+
+describe('sha256Hex', () => {
+  it('is the digest status records (tokenSha256), for tokens and for any other string', () => {
+    for (const s of [valid, other, newToken(), '', 'ü∂ unicode', 'x'.repeat(1000)]) {
+      expect(sha256Hex(s)).toBe(tokenSha256(s));
+    }
+  });
+});
 
 describe('GET /v1/verify', () => {
   it('answers 200 with the domain headers for a current token', async () => {

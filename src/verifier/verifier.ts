@@ -79,6 +79,8 @@ export class Verifier {
   private tls: TlsMaterial | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  // Latched: informers stay synced across restarts, and this is read on every request.
+  private synced = false;
 
   constructor(private readonly deps: VerifierDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -93,7 +95,8 @@ export class Verifier {
 
   /** True once the server listens and the first list of every watched namespace is indexed. */
   get ready(): boolean {
-    return this.server !== undefined && this.informers.every((i) => i.synced);
+    if (!this.synced) this.synced = this.server !== undefined && this.informers.every((i) => i.synced);
+    return this.synced;
   }
 
   /**
