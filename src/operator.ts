@@ -4,21 +4,13 @@
 // kube/informer.ts, which re-lists and restarts with jittered backoff instead (see README).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import OperatorModule from '@dot-i/k8s-operator';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   DOMAIN_KIND,
   DOMAIN_PLURAL,
-  GROUP,
   MANAGED_BY,
   MANAGED_BY_LABEL,
-  VERSION,
   ROTATION_PLURAL,
   type ScimDomain,
   type ScimTokenRotation,
@@ -44,6 +36,7 @@ import { describeError } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { Expectations } from './kube/expectations.js';
 import { RestartingInformer, objectKey } from './kube/informer.js';
+import { customResourceInformers } from './kube/scim-informers.js';
 import { WorkQueue } from './kube/work-queue.js';
 import type { Metrics } from './observability/metrics.js';
 
@@ -129,54 +122,8 @@ export class ScimTokenOperator extends Operator {
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
-    this.domains = scopes.map(
-      (ns) =>
-        new RestartingInformer<ScimDomain>({
-          name: `scimdomains${ns ? `/${ns}` : ''}`,
-          kc,
-          path: ns
-            ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${DOMAIN_PLURAL}`
-            : `/apis/${GROUP}/${VERSION}/${DOMAIN_PLURAL}`,
-          list: async () =>
-            (ns
-              ? await custom.listNamespacedCustomObject({
-                  group: GROUP,
-                  version: VERSION,
-                  namespace: ns,
-                  plural: DOMAIN_PLURAL,
-                })
-              : await custom.listClusterCustomObject({
-                  group: GROUP,
-                  version: VERSION,
-                  plural: DOMAIN_PLURAL,
-                })) as KubernetesListObject<ScimDomain>,
-          log,
-        }),
-    );
-    this.rotations = scopes.map(
-      (ns) =>
-        new RestartingInformer<ScimTokenRotation>({
-          name: `scimtokenrotations${ns ? `/${ns}` : ''}`,
-          kc,
-          path: ns
-            ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${ROTATION_PLURAL}`
-            : `/apis/${GROUP}/${VERSION}/${ROTATION_PLURAL}`,
-          list: async () =>
-            (ns
-              ? await custom.listNamespacedCustomObject({
-                  group: GROUP,
-                  version: VERSION,
-                  namespace: ns,
-                  plural: ROTATION_PLURAL,
-                })
-              : await custom.listClusterCustomObject({
-                  group: GROUP,
-                  version: VERSION,
-                  plural: ROTATION_PLURAL,
-                })) as KubernetesListObject<ScimTokenRotation>,
-          log,
-        }),
-    );
+    this.domains = customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
+    this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log);
     this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.secrets = scopes.map(

@@ -4,10 +4,11 @@
 // It runs on every replica, leader or not, so its watches are its own rather than the controllers'
 // (those may stop when leadership is lost). It reads ScimDomains only — never Secrets (SPEC §3).
 
-import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
-import { DOMAIN_PLURAL, GROUP, VERSION, type ScimDomain } from '../api/types.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DOMAIN_PLURAL, type ScimDomain } from '../api/types.js';
 import type { Config } from '../config.js';
-import { RestartingInformer, describeError } from '../kube/informer.js';
+import { type RestartingInformer, describeError } from '../kube/informer.js';
+import { customResourceInformers } from '../kube/scim-informers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createVerifierHandler } from './handler.js';
@@ -43,32 +44,7 @@ export function scimDomainInformers(
   log: Logger,
   namePrefix = 'verifier/scimdomains',
 ): RestartingInformer<ScimDomain>[] {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
-  return scopes.map(
-    (ns) =>
-      new RestartingInformer<ScimDomain>({
-        name: ns ? `${namePrefix}/${ns}` : namePrefix,
-        kc,
-        path: ns
-          ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${DOMAIN_PLURAL}`
-          : `/apis/${GROUP}/${VERSION}/${DOMAIN_PLURAL}`,
-        list: async () =>
-          (ns
-            ? await custom.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                namespace: ns,
-                plural: DOMAIN_PLURAL,
-              })
-            : await custom.listClusterCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: DOMAIN_PLURAL,
-              })) as KubernetesListObject<ScimDomain>,
-        log,
-      }),
-  );
+  return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, namePrefix);
 }
 
 export class Verifier {

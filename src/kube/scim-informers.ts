@@ -1,0 +1,45 @@
+// Restarting informers for this operator's custom resources, one per watched namespace (or one
+// cluster-wide when the list is empty). Shared by the controllers and the verifier.
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/types.js';
+import { RestartingInformer, type InformerLog } from './informer.js';
+
+export function customResourceInformers<T extends KubernetesObject>(
+  kc: KubeConfig,
+  plural: string,
+  namespaces: readonly string[],
+  log: InformerLog,
+  namePrefix: string = plural,
+): RestartingInformer<T>[] {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
+  return scopes.map(
+    (ns) =>
+      new RestartingInformer<T>({
+        name: ns ? `${namePrefix}/${ns}` : namePrefix,
+        kc,
+        path: ns
+          ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`
+          : `/apis/${GROUP}/${VERSION}/${plural}`,
+        list: async () =>
+          (ns
+            ? await custom.listNamespacedCustomObject({
+                group: GROUP,
+                version: VERSION,
+                namespace: ns,
+                plural,
+              })
+            : await custom.listClusterCustomObject({
+                group: GROUP,
+                version: VERSION,
+                plural,
+              })) as KubernetesListObject<T>,
+        log,
+      }),
+  );
+}
