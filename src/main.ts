@@ -8,6 +8,7 @@ import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
+import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { Verifier } from './verifier/verifier.js';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
+  reuseConnections(kc);
 
   const metrics = new Metrics();
   countRequests(kc, (method) => metrics.recordKubeRequest(method));

@@ -63,8 +63,45 @@ export function tokenIssuer(randomBytes: RandomBytes): () => NewToken {
 }
 
 /** ScimDomains by spec.domain, across every watched namespace: who claims what (SPEC §2.1). */
+/** A secondary index: object key ("ns/name") → one index value, and the reverse. O(1) updates. */
+class KeyIndex {
+  private readonly byValue = new Map<string, Set<string>>();
+  private readonly valueOf = new Map<string, string>();
+  set(key: string, value: string): void {
+    this.remove(key);
+    this.valueOf.set(key, value);
+    let keys = this.byValue.get(value);
+    if (!keys) this.byValue.set(value, (keys = new Set()));
+    keys.add(key);
+  }
+  remove(key: string): void {
+    const value = this.valueOf.get(key);
+    if (value === undefined) return;
+    this.valueOf.delete(key);
+    const keys = this.byValue.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byValue.delete(value);
+  }
+  keys(value: string): string[] {
+    return [...(this.byValue.get(value) ?? [])];
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** ScimDomains by spec.domain, across every watched namespace: who claims what (SPEC §2.1). */
 class DomainIndex implements DomainCache {
+  private readonly byDomain = new KeyIndex();
   constructor(private readonly informers: RestartingInformer<ScimDomain>[]) {}
+  track(d: ScimDomain): void {
+    this.byDomain.set(objectKey(d), d.spec?.domain ?? '');
+  }
+  untrack(d: ScimDomain): void {
+    this.byDomain.remove(objectKey(d));
+  }
   get(name: string, namespace?: string): ScimDomain | undefined {
     for (const i of this.informers) {
       const d = i.get(name, namespace);
@@ -73,7 +110,11 @@ class DomainIndex implements DomainCache {
     return undefined;
   }
   claimants(domain: string): ScimDomain[] {
-    return this.all().filter((d) => d.spec?.domain === domain);
+    return this.byDomain.keys(domain).flatMap((k) => {
+      const [ns, name] = splitKey(k);
+      const d = this.get(name, ns);
+      return d ? [d] : [];
+    });
   }
   all(): ScimDomain[] {
     return this.informers.flatMap((i) => i.list());
@@ -83,13 +124,25 @@ class DomainIndex implements DomainCache {
 // A CommonJS package: under Node's ESM loader its default export sits on .default.
 const Operator = OperatorModule.default;
 
-/** ScimTokenRotations by the domain they target. */
+/** ScimTokenRotations by the domain they target ("ns/domainName"). */
 class RotationIndex implements RotationCache {
+  private readonly byDomain = new KeyIndex();
   constructor(private readonly informers: RestartingInformer<ScimTokenRotation>[]) {}
+  track(r: ScimTokenRotation): void {
+    this.byDomain.set(objectKey(r), `${r.metadata?.namespace ?? ''}/${r.spec?.domainRef?.name ?? ''}`);
+  }
+  untrack(r: ScimTokenRotation): void {
+    this.byDomain.remove(objectKey(r));
+  }
   forDomain(namespace: string, domainName: string): ScimTokenRotation[] {
-    return this.informers
-      .flatMap((i) => i.list(namespace))
-      .filter((r) => r.metadata?.namespace === namespace && r.spec?.domainRef?.name === domainName);
+    return this.byDomain.keys(`${namespace}/${domainName}`).flatMap((k) => {
+      const [ns, name] = splitKey(k);
+      for (const i of this.informers) {
+        const r = i.get(name, ns);
+        if (r) return [r];
+      }
+      return [];
+    });
   }
 }
 
@@ -191,6 +244,7 @@ export class ScimTokenOperator extends Operator {
     for (const informer of this.domains) {
       const onDomain = (d: ScimDomain) => {
         const key = objectKey(d);
+        this.index.track(d);
         this.expectations.observe(key, d.metadata?.resourceVersion);
         this.queue.add(key);
         // A change to one claim can hand the domain to another (SPEC §2.1).
@@ -200,6 +254,7 @@ export class ScimTokenOperator extends Operator {
       informer.on('update', onDomain);
       informer.on('delete', (d) => {
         const key = objectKey(d);
+        this.index.untrack(d);
         this.expectations.forget(key);
         for (const rival of this.index.claimants(d.spec?.domain ?? '')) this.queue.add(objectKey(rival));
       });
@@ -208,13 +263,17 @@ export class ScimTokenOperator extends Operator {
     for (const informer of this.rotations) {
       // A rotation is reconciled under its domain's key (SPEC §2.6).
       const onRotation = (r: ScimTokenRotation) => {
+        this.rotationIndex.track(r);
         this.expectations.observe(rotationExpectationKey(r), r.metadata?.resourceVersion);
         if (r.metadata?.namespace && r.spec?.domainRef?.name)
           this.queue.add(`${r.metadata.namespace}/${r.spec.domainRef.name}`);
       };
       informer.on('add', onRotation);
       informer.on('update', onRotation);
-      informer.on('delete', (r) => this.expectations.forget(rotationExpectationKey(r)));
+      informer.on('delete', (r) => {
+        this.rotationIndex.untrack(r);
+        this.expectations.forget(rotationExpectationKey(r));
+      });
       informer.onRestart(() => this.enqueueAll());
     }
     for (const informer of this.secrets) {
