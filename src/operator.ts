@@ -20,10 +20,11 @@ import {
   CONTROLLER_NAME,
   reconcileDomain,
   rotationExpectationKey,
+  secretExpectationKey,
   type DomainReconcilerDeps,
   type RotationCache,
 } from './controllers/scimdomain/reconcile.js';
-import type { DomainCache } from './controllers/scimdomain/gather.js';
+import type { DomainCache, SecretCache } from './controllers/scimdomain/gather.js';
 import type { NewToken } from './domain/domain-plan.js';
 import {
   generateToken,
@@ -124,6 +125,18 @@ class DomainIndex implements DomainCache {
 // A CommonJS package: under Node's ESM loader its default export sits on .default.
 const Operator = OperatorModule.default;
 
+/** Our labelled Secrets, from the Secret informers. */
+class SecretIndex implements SecretCache {
+  constructor(private readonly informers: RestartingInformer<V1Secret>[]) {}
+  get(name: string, namespace?: string): V1Secret | undefined {
+    for (const i of this.informers) {
+      const s = i.get(name, namespace);
+      if (s) return s;
+    }
+    return undefined;
+  }
+}
+
 /** ScimTokenRotations by the domain they target ("ns/domainName"). */
 class RotationIndex implements RotationCache {
   private readonly byDomain = new KeyIndex();
@@ -200,6 +213,8 @@ export class ScimTokenOperator extends Operator {
       core,
       custom,
       cache: this.index,
+      secrets: new SecretIndex(this.secrets),
+      liveSecretReads: new Set(),
       rotations: this.rotationIndex,
       rotationGraceMs: config.rotationGraceMs,
       onRotation: (trigger, result) => metrics.recordRotation(trigger, result),
@@ -278,6 +293,12 @@ export class ScimTokenOperator extends Operator {
     }
     for (const informer of this.secrets) {
       const onSecret = (s: V1Secret) => {
+        if (s.metadata?.namespace && s.metadata.name) {
+          this.expectations.observe(
+            secretExpectationKey(s.metadata.namespace, s.metadata.name),
+            s.metadata.resourceVersion,
+          );
+        }
         const owner = s.metadata?.ownerReferences?.find(
           (o) => o.controller === true && o.kind === DOMAIN_KIND,
         );

@@ -1,6 +1,8 @@
-// Reads for one ScimDomain reconcile: the domain and its rivals from the informer cache, the
-// Secrets live from the API server (a Secret read must be current: it decides between "lost",
-// "tampered" and "pending", and a stale copy would turn our own write into a false alarm).
+// Reads for one ScimDomain reconcile: the domain, its rivals and its Secrets from the informer
+// caches. The Secret cache holds only Secrets labelled as ours and can lag behind the API server, so
+// it is trusted only as far as the writes are guarded: every Secret write carries a precondition
+// (create fails if the name exists, replace carries the resourceVersion), our own writes are waited
+// for (expectations), and after a refused create the next attempt reads the Secrets live.
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { ScimDomain } from '../../api/types.js';
 import {
@@ -55,19 +57,35 @@ export function toClaimant(d: ScimDomain): Claimant {
   };
 }
 
+export interface SecretCache {
+  get(name: string, namespace?: string): V1Secret | undefined;
+}
+
+/** The Secret names a domain's reconcile reads: the effective one and, while moving, the previous one. */
+export function secretNames(domain: ScimDomain): string[] {
+  const current = effectiveSecretName(domain);
+  const previous = domain.status?.secretName;
+  return previous && previous !== current ? [current, previous] : [current];
+}
+
 export async function gatherDomain(
   cache: DomainCache,
   core: CoreV1Api,
   namespace: string,
   name: string,
+  secrets?: SecretCache,
 ): Promise<DomainState | undefined> {
   const domain = cache.get(name, namespace);
   if (!domain) return undefined;
-  const secretName = effectiveSecretName(domain);
-  const previousName = domain.status?.secretName;
+  const read = async (secretName: string) => {
+    if (!secrets) return readSecret(core, namespace, secretName);
+    const cached = secrets.get(secretName, namespace);
+    return cached ? toSecretView(cached) : undefined;
+  };
+  const [currentName, previousName] = secretNames(domain);
   const [secret, previousSecret] = await Promise.all([
-    readSecret(core, namespace, secretName),
-    previousName && previousName !== secretName ? readSecret(core, namespace, previousName) : undefined,
+    read(currentName!),
+    previousName ? read(previousName) : undefined,
   ]);
   return {
     domain,

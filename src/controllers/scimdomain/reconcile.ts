@@ -36,7 +36,7 @@ import { setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
-import { gatherDomain, type DomainCache } from './gather.js';
+import { gatherDomain, secretNames, type DomainCache, type SecretCache } from './gather.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
 
@@ -58,6 +58,10 @@ export interface DomainReconcilerDeps {
   core: CoreV1Api;
   custom: CustomObjectsApi;
   cache: DomainCache;
+  /** Our labelled Secrets; absent: every reconcile reads its Secrets live. */
+  secrets?: SecretCache;
+  /** Keys whose next reconcile reads Secrets live (after a write was refused). */
+  liveSecretReads: Set<string>;
   rotations: RotationCache;
   /** SPEC §2.2's wait for a rotation's domain (5 minutes; shortened in tests). */
   rotationGraceMs: number;
@@ -77,7 +81,16 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   const rotations = deps.rotations.forDomain(namespace, name);
   if (rotations.some((r) => deps.expectations.waiting(rotationExpectationKey(r))))
     return { requeueAfterMs: 250 };
-  const state = await gatherDomain(deps.cache, deps.core, namespace, name);
+  const cachedDomain = deps.cache.get(name, namespace);
+  if (
+    cachedDomain &&
+    secretNames(cachedDomain).some((n) => deps.expectations.waiting(secretExpectationKey(namespace, n)))
+  ) {
+    return { requeueAfterMs: 250 };
+  }
+  // After a refused create the cache was wrong about a Secret: read live this once.
+  const live = deps.liveSecretReads.delete(key);
+  const state = await gatherDomain(deps.cache, deps.core, namespace, name, live ? undefined : deps.secrets);
   const log = deps.log.child({ scimdomain: key });
   const now = deps.now();
   let actions: RotationAction[] = [];
@@ -111,6 +124,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   } catch (err) {
     if (isConflict(err) || isNotFound(err)) {
       // Someone else changed the domain, a rotation or the Secret since we read it: re-read, re-plan.
+      deps.liveSecretReads.add(key);
       log.debug({ outcome, code: (err as { code?: number }).code }, 'write conflicted; re-planning');
       return { requeueAfterMs: 100 };
     }
@@ -184,6 +198,17 @@ async function reportApiError(
   }
 }
 
+function expectSecret(deps: DomainReconcilerDeps, namespace: string, written: V1Secret): void {
+  const rv = written.metadata?.resourceVersion;
+  if (deps.secrets && rv && written.metadata?.name) {
+    deps.expectations.expect(secretExpectationKey(namespace, written.metadata.name), rv);
+  }
+}
+
+export function secretExpectationKey(namespace: string, name: string): string {
+  return `secret:${namespace}/${name}`;
+}
+
 export function rotationExpectationKey(r: { metadata: { namespace?: string; name?: string } }): string {
   return `rotation:${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
 }
@@ -251,17 +276,23 @@ async function applyActions(
   };
   for (const action of actions) {
     switch (action.kind) {
-      case 'createSecret':
-        await deps.core.createNamespacedSecret({
+      case 'createSecret': {
+        const created = await deps.core.createNamespacedSecret({
           namespace,
           body: secretBody(domain(), action.name, action.content),
         });
+        expectSecret(deps, namespace, created);
         deps.failpoint?.('after-secret-write');
         break;
+      }
       case 'replaceSecret': {
         const body = secretBody(domain(), action.name, action.content, existing(action.name));
         body.metadata!.resourceVersion = action.resourceVersion;
-        await deps.core.replaceNamespacedSecret({ namespace, name: action.name, body });
+        expectSecret(
+          deps,
+          namespace,
+          await deps.core.replaceNamespacedSecret({ namespace, name: action.name, body }),
+        );
         deps.failpoint?.('after-secret-write');
         break;
       }
