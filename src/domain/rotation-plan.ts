@@ -152,6 +152,9 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
         continue;
       }
       if (blocked) {
+        // An intent left by an attempt that never committed names tokens that were never swapped.
+        delete status.previousToken;
+        delete status.newToken;
         const age = now.getTime() - createdAt(r).getTime();
         if (age < deps.graceMs) {
           setStatus(
@@ -232,6 +235,8 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
     }
     const key = rotationKey(r, due);
     if (applied.has(key)) {
+      // Applied, but its own status write did not happen: the intent names the tokens.
+      const issued = status.newToken ?? (d?.status?.token ? tokenRef(d.status.token) : undefined);
       setStatus(
         scheduledRunStatus(
           status,
@@ -239,8 +244,9 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
           gen,
           now,
           due,
-          { result: 'Rotated', ...(d?.status?.token ? { newToken: tokenRef(d.status.token) } : {}) },
+          { result: 'Rotated', ...(issued ? { newToken: issued } : {}) },
           schedule,
+          status.previousToken,
         ),
       );
       continue;
@@ -278,6 +284,15 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
     const old = d.status.token;
     const fresh = deps.issue();
     const token = describe(fresh, nowIso, old.generation + 1);
+    // The intent first: which token this rotation replaces and which it issues (ids and
+    // fingerprints, never tokens). A crash after the domain write below, before the rotation's own
+    // final status, then still knows both.
+    actions.push({
+      kind: 'writeRotationStatus',
+      name: r.metadata.name,
+      resourceVersion: r.metadata.resourceVersion ?? '',
+      status: { ...(r.status ?? {}), previousToken: tokenRef(old), newToken: tokenRef(token) },
+    });
     actions.push({
       kind: 'replaceSecret',
       name: state.secret.name,
@@ -376,7 +391,14 @@ function rotatedStatus(
   const last = d?.status?.lastRotation;
   const mine = last?.uid === uid;
   const time = mine ? last.time : now;
-  const previous = d?.status?.revokedTokens?.find((t) => t.reason === 'Rotated' && t.revokedAt === time);
+  // The intent written before the domain commit names both tokens; without it (an older
+  // operator), the domain's last rotation can still tell, if it was this one.
+  const previous =
+    status.previousToken ??
+    (mine
+      ? d?.status?.revokedTokens?.find((t) => t.reason === 'Rotated' && t.revokedAt === time)
+      : undefined);
+  const next = status.newToken ?? (mine && d?.status?.token ? d.status.token : undefined);
   return {
     ...withConditions(status, generation, now, {
       status: 'True',
@@ -385,7 +407,7 @@ function rotatedStatus(
     }),
     rotatedAt: time,
     ...(previous ? { previousToken: tokenRef(previous) } : {}),
-    ...(mine && d?.status?.token ? { newToken: tokenRef(d.status.token) } : {}),
+    ...(next ? { newToken: tokenRef(next) } : {}),
   };
 }
 

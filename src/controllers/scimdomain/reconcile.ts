@@ -270,6 +270,7 @@ async function applyActions(
     uid: d?.metadata.uid,
   };
   const existing = (name: string) => secrets.find((s) => s?.name === name);
+  const rotationVersions = new Map<string, string>();
   const domain = () => {
     if (!d) throw new Error('a domain write was planned for a domain that does not exist');
     return d;
@@ -327,6 +328,9 @@ async function applyActions(
         break;
       }
       case 'writeRotationStatus': {
+        // A rotation written twice in one batch (intent, then final): the second write carries the
+        // resourceVersion the first one returned.
+        const resourceVersion = rotationVersions.get(action.name) ?? action.resourceVersion;
         const written = (await deps.custom.replaceNamespacedCustomObjectStatus({
           group: GROUP,
           version: VERSION,
@@ -336,16 +340,18 @@ async function applyActions(
           body: {
             apiVersion: API_VERSION,
             kind: ROTATION_KIND,
-            metadata: { name: action.name, namespace, resourceVersion: action.resourceVersion },
+            metadata: { name: action.name, namespace, resourceVersion },
             status: action.status,
           },
         })) as ScimTokenRotation;
         const rv = written.metadata?.resourceVersion;
-        if (rv)
+        if (rv) {
+          rotationVersions.set(action.name, rv);
           deps.expectations.expect(
             rotationExpectationKey({ metadata: { namespace, name: action.name } }),
             rv,
           );
+        }
         break;
       }
       case 'rotationEvent':
