@@ -27,6 +27,22 @@ export default defineConfig({
           fileParallelism: true,
         },
       },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          // Last, after the integration tests: these restart a control plane and SIGKILL operators.
+          sequence: { groupOrder: 2 },
+          // Their own control plane (.cluster-faults), started by the first file that needs it and
+          // stopped here at the end; files run one at a time because they restart it.
+          globalSetup: ['test/faults/support/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
