@@ -69,6 +69,9 @@ export function readSecretLine(io: CliIo, prompt: string): Promise<string | unde
   const input = io.stdin;
   return new Promise((resolve) => {
     let line = '';
+    // Echo goes off before the prompt shows: whoever answers the prompt at once (a person pasting
+    // quickly, or a script) must not see the token echoed back.
+    input.setRawMode?.(true);
     io.stderr.write(prompt);
     const done = (value: string | undefined) => {
       input.off('data', onData);
@@ -86,7 +89,6 @@ export function readSecretLine(io: CliIo, prompt: string): Promise<string | unde
         else if (ch >= ' ') line += ch;
       }
     };
-    input.setRawMode?.(true);
     input.on('data', onData);
     input.resume();
   });
