@@ -768,6 +768,34 @@ describe('planDomain', () => {
     );
   });
 
+  describe('a reported API error (Reconciling=True ApiError)', () => {
+    const reported = (reason: string) => (st: ScimDomainStatus) => ({
+      ...st,
+      conditions: [
+        ...(st.conditions ?? []),
+        { type: 'Reconciling', status: 'True' as const, reason, message: 'm', lastTransitionTime: NOW },
+      ],
+    });
+
+    it('is left alone by a domain with nothing else to write, so a failing retry is not reset', () => {
+      expect(plan(editStatus(issuedWorld(), reported('ApiError'))).actions).toEqual([]);
+    });
+
+    it('is kept in the status a plan writes (the reconciler clears it once nothing is left)', () => {
+      const w = editStatus(withoutSecret(issuedWorld()), reported('ApiError'));
+
+      const reconciling = statusOf(plan(w)).conditions?.find((c) => c.type === 'Reconciling');
+
+      expect(reconciling).toMatchObject({ status: 'True', reason: 'ApiError' });
+    });
+
+    it('does not keep a Reconciling condition of any other reason', () => {
+      const w = editStatus(issuedWorld(), reported('Progressing'));
+
+      expect(statusOf(plan(w)).conditions?.map((c) => c.type)).toEqual(['Ready']);
+    });
+  });
+
   describe('deleting', () => {
     it.each([
       { case: 'holds a token', world: issuedWorld },

@@ -26,7 +26,13 @@ import {
   type ScimDomainStatus,
   type TokenStatus,
 } from '../api/types.js';
-import { conditionsEqualIgnoringTime, removeCondition, setCondition, type Condition } from './conditions.js';
+import {
+  conditionsEqualIgnoringTime,
+  getCondition,
+  removeCondition,
+  setCondition,
+  type Condition,
+} from './conditions.js';
 import { checkTokenFormat, tokenFingerprint, tokenSha256 } from './token.js';
 
 /** Why a token was (re)written; kept on the Secret so that adopting an unrecorded write knows. */
@@ -264,7 +270,11 @@ export function withConditions<S extends { conditions?: Condition[]; observedGen
     },
     now,
   );
-  conditions = removeCondition(conditions, ConditionType.Reconciling);
+  // Reconciling=True ApiError is the error path's to set and the reconciler's to clear once a
+  // reconcile finds nothing left to write: a plan that dropped it would "succeed" with a status write
+  // between two failing attempts and so reset the retry backoff (a hot loop against a refusing API).
+  if (getCondition(conditions, ConditionType.Reconciling)?.reason !== DomainReason.ApiError)
+    conditions = removeCondition(conditions, ConditionType.Reconciling);
   conditions = stalled
     ? setCondition(
         conditions,

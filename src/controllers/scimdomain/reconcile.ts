@@ -32,7 +32,7 @@ import {
 } from '../../domain/domain-plan.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
-import { setCondition } from '../../domain/conditions.js';
+import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
@@ -115,10 +115,24 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     actions = plan.actions;
     requeueAfterMs = plan.requeueAfterMs;
   }
+  const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
+    if (reportedApiError) {
+      // Nothing left to write: whatever was refused went through since. Clear the report.
+      try {
+        await clearApiError(deps, state.domain);
+      } catch (err) {
+        if (isConflict(err) || isNotFound(err)) return { requeueAfterMs: 100 };
+        throw err;
+      }
+      log.info({ outcome }, 'writes go through again');
+      return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+    }
     log.debug({ outcome }, 'nothing to do');
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
+  // A reported API error is cleared by the reconcile that finds nothing left to write: come back.
+  if (reportedApiError) requeueAfterMs = 0;
   try {
     await applyActions(deps, namespace, state?.domain, [state?.secret, state?.previousSecret], actions, log);
   } catch (err) {
@@ -133,6 +147,38 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   }
   log.info({ outcome }, 'reconciled');
   return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+}
+
+function hasApiError(d: ScimDomain): boolean {
+  return getCondition(d.status?.conditions, ConditionType.Reconciling)?.reason === DomainReason.ApiError;
+}
+
+async function clearApiError(deps: DomainReconcilerDeps, d: ScimDomain): Promise<void> {
+  const status: ScimDomainStatus = {
+    ...(d.status ?? {}),
+    conditions: removeCondition(d.status?.conditions, ConditionType.Reconciling),
+  };
+  await writeDomainStatus(deps, d, status);
+}
+
+async function writeDomainStatus(deps: DomainReconcilerDeps, d: ScimDomain, status: ScimDomainStatus) {
+  await deps.custom.replaceNamespacedCustomObjectStatus({
+    group: GROUP,
+    version: VERSION,
+    namespace: d.metadata.namespace,
+    plural: DOMAIN_PLURAL,
+    name: d.metadata.name,
+    body: {
+      apiVersion: API_VERSION,
+      kind: DOMAIN_KIND,
+      metadata: {
+        name: d.metadata.name,
+        namespace: d.metadata.namespace,
+        resourceVersion: d.metadata.resourceVersion,
+      },
+      status,
+    },
+  });
 }
 
 /**
@@ -176,23 +222,7 @@ async function reportApiError(
   status = { ...status, conditions };
   if (statusUnchanged(d.status, status)) return;
   try {
-    await deps.custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: d.metadata.namespace,
-      plural: DOMAIN_PLURAL,
-      name: d.metadata.name,
-      body: {
-        apiVersion: API_VERSION,
-        kind: DOMAIN_KIND,
-        metadata: {
-          name: d.metadata.name,
-          namespace: d.metadata.namespace,
-          resourceVersion: d.metadata.resourceVersion,
-        },
-        status,
-      },
-    });
+    await writeDomainStatus(deps, d, status);
   } catch (statusErr) {
     log.debug({ error: describeError(statusErr) }, 'could not record the API error on the domain');
   }
