@@ -43,7 +43,7 @@ describe('parseConfig defaults', () => {
       verifier: { address: { host: '', port: 8443 }, tls: undefined, insecure: false },
       metricsAddress: { host: '', port: 8080 },
       logLevel: 'info',
-      workers: 4,
+      workers: 16,
       resyncPeriodMs: 600_000,
       rotationGraceMs: 300_000,
     });
@@ -61,7 +61,7 @@ describe('parseConfig defaults', () => {
     vi.stubEnv('SCIM_WORKERS', '7');
     vi.stubEnv('SCIM_LEADER_ELECT', 'true');
     const config = parseConfig([], NO_ENV);
-    expect(config.workers).toBe(4);
+    expect(config.workers).toBe(16);
     expect(config.leaderElection.enabled).toBe(false);
   });
 
@@ -119,7 +119,7 @@ describe('parseConfig with one setting', () => {
     },
     { flag: 'log-level', value: 'debug', pick: (c: Config) => c.logLevel, want: 'debug' },
     { flag: 'log-level', value: 'WARN', pick: (c: Config) => c.logLevel, want: 'warn' },
-    { flag: 'workers', value: '16', pick: (c: Config) => c.workers, want: 16 },
+    { flag: 'workers', value: '8', pick: (c: Config) => c.workers, want: 8 },
     { flag: 'resync-period', value: '1h30m', pick: (c: Config) => c.resyncPeriodMs, want: 5_400_000 },
     { flag: 'rotation-grace', value: '2s', pick: (c: Config) => c.rotationGraceMs, want: 2_000 },
   ])('reads --$flag=$value from the flag and from its env var alike', ({ flag, value, pick, want }) => {

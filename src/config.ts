@@ -196,7 +196,7 @@ const FLAGS = [
     kind: 'string',
     argName: '<n>',
     description: 'reconciles run in parallel per controller',
-    default: '4',
+    default: '16',
     group: GROUP_RECONCILE,
   },
   {
