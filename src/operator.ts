@@ -199,10 +199,10 @@ export class ScimTokenOperator extends Operator {
           kc,
           path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
           labelSelector: selector,
-          list: () =>
+          list: ({ limit, continue: _continue }) =>
             ns
-              ? core.listNamespacedSecret({ namespace: ns, labelSelector: selector })
-              : core.listSecretForAllNamespaces({ labelSelector: selector }),
+              ? core.listNamespacedSecret({ namespace: ns, labelSelector: selector, limit, _continue })
+              : core.listSecretForAllNamespaces({ labelSelector: selector, limit, _continue }),
           log,
         }),
     );

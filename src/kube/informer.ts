@@ -10,6 +10,11 @@
 // 'delete' events, unchanged objects produce nothing, and readers keep seeing the last known state
 // during an outage (as controller-runtime's cache does) instead of an empty cache.
 //
+// Lists are read in pages (`limit`/`continue`, as client-go's pager does), so that a list of 10,000
+// objects is never one response held and parsed at once; the pages are one consistent snapshot, and
+// the watch starts from its resourceVersion. Every object passes through `transform` before it is
+// cached, from a list or a watch, so that what no reader uses (managedFields) is never kept.
+//
 // Quirks of client-node 1.4's ListWatch this module works around (see its dist/cache.js):
 // - start() resolves even when the list or the watch request fails; failure arrives as an 'error'
 //   event instead (and start() itself rejects if building the request fails, e.g. auth).
@@ -22,7 +27,7 @@
 //   410, or closing it at once, gets a tight list/watch loop. We count reconnects that follow each
 //   other quickly and turn a streak of them into a failure, which does back off.
 
-import { addOrUpdateObject, deleteItems, deleteObject, makeInformer } from '@kubernetes/client-node';
+import { ListWatch, Watch, addOrUpdateObject, deleteItems, deleteObject } from '@kubernetes/client-node';
 import type {
   CacheMap,
   Informer,
@@ -48,8 +53,16 @@ export interface InformerOptions<T extends KubernetesObject> {
   kc: KubeConfig;
   /** Watch path, e.g. `/apis/scim.example.com/v1alpha1/scimdomains`. */
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** One page of the list: at most `limit` objects, from `continue` on (absent on the first page). */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
+  /** Objects per list page; default 500 (client-go's pager). */
+  pageSize?: number;
+  /**
+   * Applied to every object before it enters the cache, from a list or a watch: drops what no
+   * reader uses. May modify and return its argument (a freshly parsed object nobody else holds).
+   */
+  transform?: (obj: T) => T;
   log: InformerLog;
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -59,6 +72,13 @@ export interface InformerOptions<T extends KubernetesObject> {
   now?: () => number;
   timers?: InformerTimers;
 }
+
+export interface ListPage {
+  limit: number;
+  continue?: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
 
 export interface RestartPolicy {
   minBackoffMs: number;
@@ -169,6 +189,54 @@ function tryParse(text: string): unknown {
   }
 }
 
+/**
+ * The whole list, read page by page: `limit` objects per request, following `continue` until the
+ * server sends none. All pages are one snapshot at the first page's resourceVersion, which the
+ * result carries (the watch starts there). Each object goes through `transform` as its page
+ * arrives, so only the transformed objects outlive their page. `proceed` is asked before each
+ * further page; when it returns false the list is abandoned with `abandon()`'s error. An expired
+ * continue token (410, after an etcd compaction) fails the list like any other error: the caller
+ * lists again from the start.
+ */
+export async function listAllPages<T extends KubernetesObject>(
+  listPage: (page: ListPage) => Promise<KubernetesListObject<T>>,
+  opts: {
+    pageSize?: number;
+    transform?: (obj: T) => T;
+    proceed?: () => boolean;
+    abandon?: () => Error;
+  } = {},
+): Promise<KubernetesListObject<T>> {
+  const limit = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+  const transform = opts.transform ?? ((obj: T) => obj);
+  const items: T[] = [];
+  let first: KubernetesListObject<T> | undefined;
+  let resourceVersion: string | undefined;
+  let next: string | undefined;
+  do {
+    if (first && opts.proceed && !opts.proceed()) throw opts.abandon?.() ?? new Error('list abandoned');
+    const page = await listPage(next === undefined ? { limit } : { limit, continue: next });
+    first ??= page;
+    resourceVersion ??= page.metadata?.resourceVersion;
+    for (const obj of page.items ?? []) items.push(transform(obj));
+    next = continueToken(page) || undefined;
+  } while (next !== undefined);
+  return {
+    ...(first?.apiVersion !== undefined ? { apiVersion: first.apiVersion } : {}),
+    ...(first?.kind !== undefined ? { kind: first.kind } : {}),
+    metadata: resourceVersion !== undefined ? { resourceVersion } : {},
+    items,
+  };
+}
+
+// client-node's typed lists (V1SecretList) call it `_continue`; an untyped (custom object) list
+// is the API server's JSON, `continue`.
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const meta = list.metadata as { _continue?: unknown; continue?: unknown } | undefined;
+  const token = meta?._continue ?? meta?.continue;
+  return typeof token === 'string' ? token : undefined;
+}
+
 /** The work-queue key of an object: "namespace/name", or "name" for a cluster-scoped object. */
 export function objectKey(obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
@@ -191,6 +259,31 @@ class StaleAttemptError extends Error {
 }
 
 type Verb = 'add' | 'update' | 'delete';
+
+/** A Watch whose ADDED/MODIFIED/DELETED objects pass through `transform` first. */
+function transformingWatch<T extends KubernetesObject>(kc: KubeConfig, transform: (obj: T) => T): Watch {
+  const watch = new Watch(kc);
+  const open = watch.watch.bind(watch);
+  watch.watch = (path, queryParams, callback, done) =>
+    open(
+      path,
+      queryParams,
+      (phase, apiObj, watchObj) =>
+        callback(
+          phase,
+          (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)
+            ? transform(apiObj as T)
+            : apiObj,
+          watchObj,
+        ),
+      done,
+    );
+  return watch;
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
 
 export class RestartingInformer<T extends KubernetesObject> {
   private readonly opts: InformerOptions<T>;
@@ -303,13 +396,27 @@ export class RestartingInformer<T extends KubernetesObject> {
     const isCurrent = () => attempt === this.attempt;
     this.listedAtMs = undefined;
 
+    const transform = this.opts.transform;
     const listFn = async (): Promise<KubernetesListObject<T>> => {
-      const list = await this.opts.list();
+      const list = await listAllPages(this.opts.list, {
+        ...(this.opts.pageSize !== undefined ? { pageSize: this.opts.pageSize } : {}),
+        ...(transform ? { transform } : {}),
+        proceed: isCurrent,
+        abandon: () => new StaleAttemptError('superseded attempt'),
+      });
       if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
       this.applyList(list);
       return list;
     };
-    const informer = makeInformer<T>(this.opts.kc, this.opts.path, listFn, this.opts.labelSelector);
+    // The ListWatch keeps its own map of the objects it saw (the same objects as our cache), so
+    // watched objects are transformed before it sees them, as listed ones are in listFn.
+    const informer: Informer<T> = new ListWatch<T>(
+      this.opts.path,
+      transform ? transformingWatch(this.opts.kc, transform) : new Watch(this.opts.kc),
+      listFn,
+      false,
+      this.opts.labelSelector,
+    );
     this.current = informer;
 
     // Objects from a list were applied in listFn already; the ListWatch replays them as 'add' right

@@ -26,18 +26,22 @@ export function customResourceInformers<T extends KubernetesObject>(
         path: ns
           ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`
           : `/apis/${GROUP}/${VERSION}/${plural}`,
-        list: async () =>
+        list: async ({ limit, continue: _continue }) =>
           (ns
             ? await custom.listNamespacedCustomObject({
                 group: GROUP,
                 version: VERSION,
                 namespace: ns,
                 plural,
+                limit,
+                _continue,
               })
             : await custom.listClusterCustomObject({
                 group: GROUP,
                 version: VERSION,
                 plural,
+                limit,
+                _continue,
               })) as KubernetesListObject<T>,
         log,
       }),
