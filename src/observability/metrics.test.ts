@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { register as globalRegistry } from 'prom-client';
+import { Histogram, Registry, register as globalRegistry } from 'prom-client';
 import { describe, it, expect } from 'vitest';
 import { generateToken } from '../domain/token.js';
 import {
@@ -10,7 +10,7 @@ import {
   VERIFY_RESULTS,
   identifierLabel,
 } from './metrics.js';
-import type { TokenIssue } from './metrics.js';
+import type { TokenIssue, VerifyResult } from './metrics.js';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
 const secondsBefore = (s: number): Date => new Date(NOW.getTime() - s * 1000);
@@ -104,6 +104,43 @@ describe('Metrics', () => {
     expect(bucket('0.00025')).toBe(2);
     expect(bucket('0.001')).toBe(2);
     expect(bucket('0.005')).toBe(3);
+  });
+
+  it('renders verifier latency exactly as a prom-client histogram observing the same requests would', async () => {
+    const m = quietMetrics();
+    const reference = new Registry();
+    const histogram = new Histogram({
+      name: 'scim_verify_request_duration_seconds',
+      help: 'Time to answer a verifier request.',
+      labelNames: ['result'],
+      buckets: [
+        0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+      ],
+      registers: [reference],
+    });
+    const observations: [VerifyResult, number][] = [
+      ['valid', 0.00001],
+      ['valid', 0.000025],
+      ['valid', 0.0003],
+      ['unknown', 0.00004],
+      ['revoked', 2],
+      ['missing', 0.001],
+      ['malformed', 0.0000001],
+      ['error', 0.05],
+    ];
+    for (const result of VERIFY_RESULTS) histogram.zero({ result });
+    for (const [result, seconds] of observations) {
+      m.recordVerifyRequest(result, seconds);
+      histogram.observe({ result }, seconds);
+    }
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('scim_verify_request_duration_seconds'))
+        .sort();
+    const ours = lines(await m.render());
+    expect(ours).toHaveLength(VERIFY_RESULTS.length * 17);
+    expect(ours).toEqual(lines(await reference.metrics()));
   });
 
   it('reports leadership as 1 or 0, starting at 0', async () => {
