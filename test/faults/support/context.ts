@@ -3,26 +3,23 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { RUN_LABEL, clusterFor, type Cluster } from '../../integration/support/kube.js';
-import { ensureFaultPlane } from './plane.js';
+import { faultPlane } from './plane.js';
 
 export interface FaultContext extends Cluster {
   namespace: string;
   runId: string;
   kubeconfig: string;
-  /** `https://127.0.0.1:<port>` of the fault plane's kube-apiserver. */
-  server: URL;
 }
 
 export function useFaultNamespace(prefix: string): FaultContext {
   const ctx = {} as FaultContext;
   beforeAll(async () => {
-    const kubeconfig = ensureFaultPlane();
+    const kubeconfig = faultPlane().ensure();
     const runId = inject('faultRunId');
     const cluster = clusterFor(kubeconfig);
     Object.assign(ctx, cluster, {
       kubeconfig,
       runId,
-      server: new URL(cluster.kc.getCurrentCluster()!.server),
       namespace: `${prefix}-${runId}-${randomBytes(3).toString('hex')}`,
     });
     await ctx.core.createNamespace({

@@ -7,7 +7,7 @@
 //   request sent meanwhile — a watch resumed from the last resourceVersion it saw, say — reaches the
 //   API server when released, late, with what it was built with.
 // TLS passes through untouched.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +106,7 @@ export async function startFaultProxy(kc: KubeConfig, name: string): Promise<Fau
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();
+        rmSync(kubeconfig, { force: true });
         proxy.close(() => resolve());
       }),
   };
