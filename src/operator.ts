@@ -38,6 +38,7 @@ import { EventRecorder } from './kube/events.js';
 import { Expectations } from './kube/expectations.js';
 import { RestartingInformer, objectKey } from './kube/informer.js';
 import { customResourceInformers } from './kube/scim-informers.js';
+import { withoutManagedFields } from './kube/trim.js';
 import { WorkQueue } from './kube/work-queue.js';
 import type { Metrics } from './observability/metrics.js';
 
@@ -203,6 +204,9 @@ export class ScimTokenOperator extends Operator {
             ns
               ? core.listNamespacedSecret({ namespace: ns, labelSelector: selector, limit, _continue })
               : core.listSecretForAllNamespaces({ labelSelector: selector, limit, _continue }),
+          // Labels, annotations and data are all read (a replace carries them over): only
+          // managedFields goes.
+          transform: withoutManagedFields,
           log,
         }),
     );

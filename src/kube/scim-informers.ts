@@ -1,5 +1,6 @@
 // Restarting informers for this operator's custom resources, one per watched namespace (or one
-// cluster-wide when the list is empty). Shared by the controllers and the verifier.
+// cluster-wide when the list is empty). Shared by the controllers and the verifier. Their cached
+// objects keep neither managedFields nor the last-applied-configuration annotation (kube/trim.ts).
 import {
   CustomObjectsApi,
   type KubeConfig,
@@ -8,6 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/types.js';
 import { RestartingInformer, type InformerLog } from './informer.js';
+import { withoutApplyBookkeeping } from './trim.js';
 
 export function customResourceInformers<T extends KubernetesObject>(
   kc: KubeConfig,
@@ -43,6 +45,7 @@ export function customResourceInformers<T extends KubernetesObject>(
                 limit,
                 _continue,
               })) as KubernetesListObject<T>,
+        transform: withoutApplyBookkeeping,
         log,
       }),
   );
