@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import {
   BASE62_ALPHABET,
@@ -164,6 +165,37 @@ describe('checkTokenFormat', () => {
 
     expect(tried).toBe(tokens.length * 50 * 62);
     expect(accepted).toEqual([]);
+  });
+
+  it('agrees with the defining regex and CRC-32 checksum on arbitrary token-shaped strings', () => {
+    // The definition, spelled out the slow way: TOKEN_PATTERN, then the checksum of the random part.
+    const checksumOf = (randomPart: string): string => {
+      let value = crc32(Buffer.from(randomPart, 'latin1'));
+      let checksum = '';
+      for (let i = 0; i < 6; i++, value = Math.floor(value / 62))
+        checksum = BASE62_ALPHABET[value % 62]! + checksum;
+      return checksum;
+    };
+    const reference = (t: string): 'ok' | 'malformed' =>
+      TOKEN_PATTERN.test(t) && checksumOf(t.slice(4, 44)) === t.slice(44) ? 'ok' : 'malformed';
+    // Every character next to a base62 range, so an off-by-one in a range test shows.
+    const chars = fc.constantFrom(...`${BASE62_ALPHABET}/:@[\`{_\u0130\u00e9`);
+    const shaped = fc.oneof(
+      fc.string({ unit: chars, minLength: 46, maxLength: 46 }).map((rest) => `sct_${rest}`),
+      // A random part with a foreign character but the checksum it would have: only the charset test
+      // can reject these.
+      fc
+        .string({ unit: chars, minLength: 40, maxLength: 40 })
+        .map((randomPart) => `sct_${randomPart}${checksumOf(randomPart)}`),
+      fc.tuple(fc.nat(49), chars).map(([pos, ch]) => {
+        const t = generateToken(randomBytes);
+        return t.slice(0, pos) + ch + t.slice(pos + 1);
+      }),
+    );
+    fc.assert(
+      fc.property(shaped, (t) => checkTokenFormat(t) === reference(t)),
+      { numRuns: 20_000 },
+    );
   });
 
   it('rejects every swap of two adjacent, different characters after the prefix', () => {
