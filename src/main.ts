@@ -10,6 +10,8 @@ import { Metrics } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
+import { customResourceInformers } from './kube/scim-informers.js';
+import { DOMAIN_PLURAL, type ScimDomain } from './api/types.js';
 import { Verifier } from './verifier/verifier.js';
 
 function loadConfig(): Config {
@@ -48,7 +50,17 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   countRequests(kc, (method) => metrics.recordKubeRequest(method));
   const failpoint = failpointFrom(process.env);
-  const operator = new ScimTokenOperator({ config, kc, log, metrics, ...(failpoint ? { failpoint } : {}) });
+  // One ScimDomain cache for the controllers and the verifier. Both start these informers on every
+  // replica, leader or not; they are stopped last, after the verifier.
+  const domainInformers = customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
+  const operator = new ScimTokenOperator({
+    config,
+    kc,
+    log,
+    metrics,
+    domainInformers,
+    ...(failpoint ? { failpoint } : {}),
+  });
   metrics.setTokenAgeSource(() =>
     operator.listDomains().flatMap((d) =>
       d.status?.token?.issuedAt
@@ -63,7 +75,14 @@ async function main(): Promise<void> {
     ),
   );
   // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
-  const verifier = new Verifier({ config, kc, log, metrics, dnsNames: ['localhost', hostname()] });
+  const verifier = new Verifier({
+    config,
+    kc,
+    log,
+    metrics,
+    dnsNames: ['localhost', hostname()],
+    informers: domainInformers,
+  });
   await verifier.start();
   const health = await startHealthServer({
     host: config.metricsAddress.host,
@@ -95,6 +114,7 @@ async function main(): Promise<void> {
       // reconciling next to this one; the release hands over at once instead of after a lease.
       .then(() => leadership.elector?.release())
       .then(() => verifier.stop())
+      .then(() => Promise.all(domainInformers.map((i) => i.stop())))
       .then(() => health.close())
       .then(() => {
         log.info('stopped');

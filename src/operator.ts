@@ -50,6 +50,11 @@ export interface OperatorDeps {
   now?: () => Date;
   randomBytes?: RandomBytes;
   failpoint?: (name: string) => void;
+  /**
+   * ScimDomain informers shared with the verifier (one cache of every domain for both): started
+   * here, but stopped by whoever created them, after the verifier. Default: the operator's own.
+   */
+  domainInformers?: RestartingInformer<ScimDomain>[];
 }
 
 export function tokenIssuer(randomBytes: RandomBytes): () => NewToken {
@@ -162,6 +167,7 @@ class RotationIndex implements RotationCache {
 
 export class ScimTokenOperator extends Operator {
   private readonly domains: RestartingInformer<ScimDomain>[];
+  private readonly ownsDomainInformers: boolean;
   private readonly rotations: RestartingInformer<ScimTokenRotation>[];
   private readonly rotationIndex: RotationIndex;
   private readonly secrets: RestartingInformer<V1Secret>[];
@@ -189,7 +195,9 @@ export class ScimTokenOperator extends Operator {
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
-    this.domains = customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
+    this.ownsDomainInformers = deps.domainInformers === undefined;
+    this.domains =
+      deps.domainInformers ?? customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
     this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log);
     this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
@@ -364,11 +372,12 @@ export class ScimTokenOperator extends Operator {
     }
   }
 
-  /** Stops taking work, lets in-flight reconciles finish, closes the watches. */
+  /** Stops taking work, lets in-flight reconciles finish, closes the watches it owns. */
   async shutdown(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.queue.shutdown();
-    await Promise.all([...this.domains, ...this.rotations, ...this.secrets].map((i) => i.stop()));
+    const owned = [...(this.ownsDomainInformers ? this.domains : []), ...this.rotations, ...this.secrets];
+    await Promise.all(owned.map((i) => i.stop()));
     super.stop();
   }
 

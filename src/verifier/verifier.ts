@@ -1,8 +1,10 @@
-// The verifier of SPEC §4 as one unit main.ts starts and stops: its own ScimDomain watches feeding the
-// token index, the HTTP(S) server, and the upkeep of its TLS material.
+// The verifier of SPEC §4 as one unit main.ts starts and stops: ScimDomain watches feeding the token
+// index, the HTTP(S) server, and the upkeep of its TLS material.
 //
-// It runs on every replica, leader or not, so its watches are its own rather than the controllers'
-// (those may stop when leadership is lost). It reads ScimDomains only — never Secrets (SPEC §3).
+// It runs on every replica, leader or not. main.ts gives it the ScimDomain informers the controllers
+// use (one cache of every domain, not two); those run on every replica too — leadership only gates
+// reconciling — and the verifier starts them itself, so it never depends on the controllers having
+// started. Without them it watches on its own. It reads ScimDomains only — never Secrets (SPEC §3).
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DOMAIN_PLURAL, type ScimDomain } from '../api/types.js';
@@ -33,6 +35,11 @@ export interface VerifierDeps {
   /** How often mounted certificate files are re-read and a self-signed one checked; default 60 s. */
   tlsRefreshMs?: number;
   index?: TokenIndexOptions;
+  /**
+   * ScimDomain informers shared with the controllers. Started here (starting is idempotent) but not
+   * stopped: their creator stops them after the verifier. Default: informers of its own.
+   */
+  informers?: RestartingInformer<ScimDomain>[];
 }
 
 const DEFAULT_TLS_REFRESH_MS = 60_000;
@@ -50,6 +57,7 @@ export function scimDomainInformers(
 export class Verifier {
   readonly index: TokenIndex;
   private readonly informers: RestartingInformer<ScimDomain>[];
+  private readonly ownsInformers: boolean;
   private readonly now: () => Date;
   private server: VerifierServer | undefined;
   private tls: TlsMaterial | undefined;
@@ -61,7 +69,8 @@ export class Verifier {
   constructor(private readonly deps: VerifierDeps) {
     this.now = deps.now ?? (() => new Date());
     this.index = new TokenIndex({ now: () => this.now().getTime(), ...deps.index });
-    this.informers = scimDomainInformers(deps.kc, deps.config.namespaces, deps.log);
+    this.ownsInformers = deps.informers === undefined;
+    this.informers = deps.informers ?? scimDomainInformers(deps.kc, deps.config.namespaces, deps.log);
     for (const informer of this.informers) {
       informer.on('add', (d) => this.index.upsert(d));
       informer.on('update', (d) => this.index.upsert(d));
@@ -125,7 +134,7 @@ export class Verifier {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    await Promise.all(this.informers.map((i) => i.stop()));
+    if (this.ownsInformers) await Promise.all(this.informers.map((i) => i.stop()));
     await this.server?.close();
   }
 
