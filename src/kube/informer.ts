@@ -385,6 +385,11 @@ export class RestartingInformer<T extends KubernetesObject> {
     return [...(this.cache.get(namespace)?.values() ?? [])];
   }
 
+  /** Every cached object, without copying them into an array first; read-only like `list`. */
+  *values(): IterableIterator<T> {
+    for (const objects of this.cache.values()) yield* objects.values();
+  }
+
   /** The cached object, or undefined; read-only like the results of `list`. */
   get(name: string, namespace?: string): T | undefined {
     return this.cache.get(namespace ?? '')?.get(name);
