@@ -8,7 +8,9 @@
 // The cache lives here, not in the ListWatch: every attempt gets a new ListWatch, and each fresh
 // list is diffed against our cache. That way objects deleted while we were disconnected produce
 // 'delete' events, unchanged objects produce nothing, and readers keep seeing the last known state
-// during an outage (as controller-runtime's cache does) instead of an empty cache.
+// during an outage (as controller-runtime's cache does) instead of an empty cache. The ListWatch
+// keeps no objects at all: it is handed an empty list and sees watched objects as bookmarks, so it
+// only tracks the resourceVersion, re-lists on 410 and reports errors and (re)connects.
 //
 // Lists are read in pages (`limit`/`continue`, as client-go's pager does), so that a list of 10,000
 // objects is never one response held and parsed at once; the pages are one consistent snapshot, and
@@ -260,22 +262,31 @@ class StaleAttemptError extends Error {
 
 type Verb = 'add' | 'update' | 'delete';
 
-/** A Watch whose ADDED/MODIFIED/DELETED objects pass through `transform` first. */
-function transformingWatch<T extends KubernetesObject>(kc: KubeConfig, transform: (obj: T) => T): Watch {
+type ObjectEvent = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/**
+ * A Watch that hands every object event (transformed) to `onObject` instead of to the ListWatch,
+ * which sees it as a BOOKMARK: it still follows the resourceVersion (and 410s, and errors), but
+ * keeps no map of the objects — a second index of every object beside our cache.
+ */
+function objectEventsWatch<T extends KubernetesObject>(
+  kc: KubeConfig,
+  transform: (obj: T) => T,
+  onObject: (phase: ObjectEvent, obj: T) => void,
+): Watch {
   const watch = new Watch(kc);
   const open = watch.watch.bind(watch);
   watch.watch = (path, queryParams, callback, done) =>
     open(
       path,
       queryParams,
-      (phase, apiObj, watchObj) =>
-        callback(
-          phase,
-          (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)
-            ? transform(apiObj as T)
-            : apiObj,
-          watchObj,
-        ),
+      (phase, apiObj, watchObj) => {
+        if ((phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)) {
+          const obj = transform(apiObj as T);
+          onObject(phase, obj);
+          callback('BOOKMARK', obj, watchObj);
+        } else callback(phase, apiObj, watchObj);
+      },
       done,
     );
   return watch;
@@ -401,46 +412,34 @@ export class RestartingInformer<T extends KubernetesObject> {
     const isCurrent = () => attempt === this.attempt;
     this.listedAtMs = undefined;
 
-    const transform = this.opts.transform;
+    const transform = this.opts.transform ?? ((obj: T) => obj);
+    // The list goes into our cache here; the ListWatch gets only its resourceVersion to watch from.
     const listFn = async (): Promise<KubernetesListObject<T>> => {
       const list = await listAllPages(this.opts.list, {
         ...(this.opts.pageSize !== undefined ? { pageSize: this.opts.pageSize } : {}),
-        ...(transform ? { transform } : {}),
+        transform,
         proceed: isCurrent,
         abandon: () => new StaleAttemptError('superseded attempt'),
       });
       if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
       this.applyList(list);
-      return list;
+      return { ...list, items: [] };
     };
-    // The ListWatch keeps its own map of the objects it saw (the same objects as our cache), so
-    // watched objects are transformed before it sees them, as listed ones are in listFn.
+    // Watched objects go into our cache from the Watch (see objectEventsWatch).
+    const onObject = (phase: ObjectEvent, obj: T): void => {
+      if (!isCurrent()) void informer.stop();
+      else if (phase === 'DELETED') deleteObject(this.cache, obj, this.callbacks.delete);
+      else addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
+    };
     const informer: Informer<T> = new ListWatch<T>(
       this.opts.path,
-      transform ? transformingWatch(this.opts.kc, transform) : new Watch(this.opts.kc),
+      objectEventsWatch(this.opts.kc, transform, onObject),
       listFn,
       false,
       this.opts.labelSelector,
     );
     this.current = informer;
 
-    // Objects from a list were applied in listFn already; the ListWatch replays them as 'add' right
-    // after, which addOrUpdateObject ignores because the resourceVersion is unchanged.
-    const whenCurrent =
-      (apply: (obj: T) => void): ObjectCallback<T> =>
-      (obj) => {
-        if (isCurrent()) apply(obj);
-        else void informer.stop();
-      };
-    const upsert = whenCurrent((obj) =>
-      addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update),
-    );
-    informer.on('add', upsert);
-    informer.on('update', upsert);
-    informer.on(
-      'delete',
-      whenCurrent((obj) => deleteObject(this.cache, obj, this.callbacks.delete)),
-    );
     informer.on('error', (err?: unknown) => this.fail(attempt, informer, err));
 
     // 'connect' fires each time the ListWatch (re)starts a list or watch, including its own resumes.

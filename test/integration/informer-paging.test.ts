@@ -144,6 +144,19 @@ describe('paged lists', () => {
     }
     expect(added.map((d) => d.metadata.name)).toContain('b0');
     expect(watched.spec.domain).toBe(`b0.${ctx.namespace}.example`);
+
+    // Deletions come from the watch too.
+    const deleted: string[] = [];
+    informer.on('delete', (d) => deleted.push(d.metadata.name));
+    await ctx.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ctx.namespace,
+      plural: 'scimdomains',
+      name: 'b0',
+    });
+    await waitFor('b0 gone from the cache', () => (informer.get('b0', ctx.namespace) ? undefined : true));
+    expect(deleted).toEqual(['b0']);
   });
 
   it('pages typed lists too (Secrets, with a label selector), keeping their annotations', async () => {
