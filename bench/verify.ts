@@ -208,9 +208,22 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const listener = createVerifierHandler({ index: built.index, isReady: () => true, metrics, log });
   const requests = requestMix(built.current, built.revoked);
-  const handlerNs = handlerCostNs(listener, requests, 500_000);
+  // Unbatched, so each call does its whole work before returning (the server's handler batches).
+  const handlerNs = handlerCostNs(
+    createVerifierHandler({ index: built.index, isReady: () => true, metrics, log, batch: false }),
+    requests,
+    500_000,
+  );
   process.stdout.write(`handler alone (no sockets): ${(handlerNs / 1000).toFixed(2)} µs per request\n`);
   const verifier = await startVerifierServer({ host: '127.0.0.1', port: 0, tls: undefined, listener, log });
+  // The same verifier answering each request as soon as it is parsed (no batching per loop turn).
+  const oneByOne = await startVerifierServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: undefined,
+    listener: createVerifierHandler({ index: built.index, isReady: () => true, metrics, log, batch: false }),
+    log,
+  });
   const bare = createServer((_req, res) => {
     res.writeHead(200, { 'Content-Length': '0' });
     res.end();
@@ -242,15 +255,18 @@ async function main(): Promise<void> {
   const bareRuns: Measured[] = [];
   const verifyRuns: Measured[] = [];
   const controlRuns: Measured[] = [];
+  const oneByOneRuns: Measured[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     bareRuns.push(await measured(job(bareUrl, DURATION_S)));
     verifyRuns.push(await measured(job(verifier.url, DURATION_S)));
+    oneByOneRuns.push(await measured(job(oneByOne.url, DURATION_S)));
     if (controlUrl) controlRuns.push(await measured(job(controlUrl, DURATION_S)));
     const [b, v] = [bareRuns.at(-1)!, verifyRuns.at(-1)!];
     process.stdout.write(
       `round ${round}/${ROUNDS}: bare ${b.requestsPerSecond.toFixed(0)} req/s p99 ${b.latencyMs.p99.toFixed(3)} ms ` +
         `${b.serverCpuUsPerRequest.toFixed(1)} µs CPU/req · verify ${v.requestsPerSecond.toFixed(0)} req/s ` +
         `p99 ${v.latencyMs.p99.toFixed(3)} ms ${v.serverCpuUsPerRequest.toFixed(1)} µs CPU/req ${JSON.stringify(v.statusCodes)}` +
+        ` · one by one ${oneByOneRuns.at(-1)!.requestsPerSecond.toFixed(0)} req/s` +
         (controlRuns.length > 0
           ? ` · control ${controlRuns.at(-1)!.requestsPerSecond.toFixed(0)} req/s ${controlRuns.at(-1)!.serverCpuUsPerRequest.toFixed(1)} µs CPU/req`
           : '') +
@@ -258,6 +274,7 @@ async function main(): Promise<void> {
     );
   }
   await verifier.close();
+  await oneByOne.close();
   await new Promise((r) => bare.close(r));
   if (controlUrl) await new Promise((r) => control.close(r));
 
@@ -266,6 +283,8 @@ async function main(): Promise<void> {
   const ratio = verifySummary.requestsPerSecond / bareSummary.requestsPerSecond;
   const cpuRatio = bareSummary.serverCpuUsPerRequest / verifySummary.serverCpuUsPerRequest;
   const controlSummary = controlRuns.length > 0 ? summarize(controlRuns) : undefined;
+  const oneByOneSummary = summarize(oneByOneRuns);
+  const oneByOneRatio = oneByOneSummary.requestsPerSecond / bareSummary.requestsPerSecond;
   const controlRatio = controlSummary
     ? controlSummary.requestsPerSecond / bareSummary.requestsPerSecond
     : undefined;
@@ -309,6 +328,7 @@ async function main(): Promise<void> {
     verify: { ...verifySummary, statusCodes, validShare: (statusCodes['200'] ?? 0) / total },
     ratio: Number(ratio.toFixed(3)),
     cpuRatio: Number(cpuRatio.toFixed(3)),
+    unbatched: { ...oneByOneSummary, ratio: Number(oneByOneRatio.toFixed(3)) },
     ...(controlSummary && controlRatio !== undefined
       ? {
           control: {
@@ -322,7 +342,7 @@ async function main(): Promise<void> {
       ratio: { target: TARGET_RATIO, met: ratio >= TARGET_RATIO },
       p99Ms: { target: TARGET_P99_MS, met: verifySummary.p99Ms <= TARGET_P99_MS },
     },
-    rounds: { bare: bareRuns, verify: verifyRuns, control: controlRuns },
+    rounds: { bare: bareRuns, verify: verifyRuns, unbatched: oneByOneRuns, control: controlRuns },
     reproduce: `npm run bench:verify -- --domains ${DOMAINS} --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS}`,
   };
 
@@ -341,6 +361,7 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row('bare node:http (200)', bareSummary),
     row('verifier `/v1/verify`', verifySummary),
+    row('verifier, each request answered at once (no batching)', oneByOneSummary),
     ...(controlSummary
       ? [row(`control: bare + ${(handlerNs / 1000).toFixed(1)} µs busy-wait`, controlSummary)]
       : []),
@@ -349,6 +370,7 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | :---: |',
     `| ratio verifier / bare (requests/s) | ${ratio.toFixed(3)} | ≥ ${TARGET_RATIO} | ${result.targets.ratio.met ? 'yes' : 'no'} |`,
     `| ratio bare / verifier (server CPU per request) | ${cpuRatio.toFixed(3)} | | |`,
+    `| ratio verifier without batching / bare (requests/s) | ${oneByOneRatio.toFixed(3)} | | |`,
     ...(controlRatio !== undefined
       ? [
           `| ratio control / bare (requests/s): any server doing the verifier's work | ${controlRatio.toFixed(3)} | | |`,

@@ -157,6 +157,48 @@ describe('GET /v1/verify', () => {
     expect(raw).toContain('{"reason":"malformed"}');
   });
 
+  it('answers requests that arrive together (one batch per event-loop turn) each with its own verdict', async () => {
+    const cases = [
+      { headers: bearer(valid), status: 200, ref: 'tenants/acme' },
+      { headers: bearer(other), status: 200, ref: 'ns/other' },
+      { headers: bearer(revoked), status: 401, reason: 'revoked' },
+      { headers: bearer(newToken()), status: 401, reason: 'unknown' },
+      { headers: {}, status: 401, reason: 'missing' },
+    ];
+    const sent = Array.from({ length: 100 }, (_, i) => cases[(i * 7) % cases.length]!);
+    const replies = await Promise.all(sent.map((c) => call(server, '/v1/verify', { headers: c.headers })));
+    replies.forEach((r, i) => {
+      const want = sent[i]!;
+      expect(r.status).toBe(want.status);
+      if (want.ref) expect(r.headers['x-scim-domain-ref']).toBe(want.ref);
+      else expect(JSON.parse(r.body)).toEqual({ reason: want.reason });
+    });
+  });
+
+  it('answers pipelined requests on one connection in order', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.address.port, '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+      socket.on('end', () => resolve(text)).on('error', reject);
+      const get = (auth: string, last = false) =>
+        `GET /v1/verify HTTP/1.1\r\nHost: x\r\n${auth}${last ? 'Connection: close\r\n' : ''}\r\n`;
+      socket.end(
+        get(`Authorization: Bearer ${revoked}\r\n`) +
+          get(`Authorization: Bearer ${valid}\r\n`) +
+          get('') +
+          get(`Authorization: Bearer ${other}\r\n`, true),
+      );
+    });
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d+) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([401, 200, 401, 200]);
+    expect([...raw.matchAll(/X-Scim-Domain-Ref: (\S+)/gi)].map((m) => m[1])).toEqual([
+      'tenants/acme',
+      'ns/other',
+    ]);
+    expect([...raw.matchAll(/\{"reason":"(\w+)"\}/g)].map((m) => m[1])).toEqual(['revoked', 'missing']);
+  });
+
   it('accepts any method and any path below /v1/verify (Envoy ext_authz appends the client path)', async () => {
     const post = await call(server, '/v1/verify/scim/v2/Users?filter=x', {
       method: 'POST',
@@ -311,5 +353,41 @@ describe('readiness', () => {
   it('answers 404 for anything else', async () => {
     expect((await call(server, '/metrics')).status).toBe(404);
     expect((await call(server, '/')).status).toBe(404);
+  });
+});
+
+describe('a request whose answer fails', () => {
+  it('gets a 500 and its batch is answered all the same, with one log line that holds no token', async () => {
+    const poison = newToken();
+    const failing = await startVerifierServer({
+      host: '127.0.0.1',
+      port: 0,
+      tls: undefined,
+      listener: createVerifierHandler({
+        index: {
+          lookup: (sha) => {
+            if (sha === sha256Hex(poison)) throw new Error('index broke');
+            return index.lookup(sha);
+          },
+        },
+        isReady: () => true,
+        metrics,
+        log,
+      }),
+      log,
+    });
+    try {
+      const before = logLines.length;
+      const tokens = [valid, poison, other, valid];
+      const replies = await Promise.all(
+        tokens.map((t) => call(failing, '/v1/verify', { headers: bearer(t) })),
+      );
+      expect(replies.map((r) => r.status)).toEqual([200, 500, 200, 200]);
+      const lines = logLines.slice(before);
+      expect(lines.filter((l) => l.includes('verifier request failed'))).toHaveLength(1);
+      for (const t of tokens) expect(lines.join('\n')).not.toContain(t);
+    } finally {
+      await failing.close();
+    }
   });
 });
