@@ -10,8 +10,7 @@ import { Metrics } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
-import { customResourceInformers } from './kube/scim-informers.js';
-import { DOMAIN_PLURAL, type ScimDomain } from './api/types.js';
+import { scimDomainInformers } from './kube/scim-informers.js';
 import { Verifier } from './verifier/verifier.js';
 
 function loadConfig(): Config {
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
   const failpoint = failpointFrom(process.env);
   // One ScimDomain cache for the controllers and the verifier. Both start these informers on every
   // replica, leader or not; they are stopped last, after the verifier.
-  const domainInformers = customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
+  const domainInformers = scimDomainInformers(kc, config.namespaces, log);
   const operator = new ScimTokenOperator({
     config,
     kc,

@@ -8,7 +8,6 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@ku
 import type { Logger } from 'pino';
 import {
   DOMAIN_KIND,
-  DOMAIN_PLURAL,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   ROTATION_PLURAL,
@@ -37,7 +36,7 @@ import { describeError } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { Expectations } from './kube/expectations.js';
 import { RestartingInformer, objectKey } from './kube/informer.js';
-import { customResourceInformers } from './kube/scim-informers.js';
+import { customResourceInformers, scimDomainInformers } from './kube/scim-informers.js';
 import { withoutManagedFields } from './kube/trim.js';
 import { WorkQueue } from './kube/work-queue.js';
 import type { Metrics } from './observability/metrics.js';
@@ -199,8 +198,7 @@ export class ScimTokenOperator extends Operator {
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
     this.ownsDomainInformers = deps.domainInformers === undefined;
-    this.domains =
-      deps.domainInformers ?? customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, config.namespaces, log);
+    this.domains = deps.domainInformers ?? scimDomainInformers(kc, config.namespaces, log);
     this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log);
     this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;

@@ -7,10 +7,10 @@
 // started. Without them it watches on its own. It reads ScimDomains only — never Secrets (SPEC §3).
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DOMAIN_PLURAL, type ScimDomain } from '../api/types.js';
+import type { ScimDomain } from '../api/types.js';
 import type { Config } from '../config.js';
 import { type RestartingInformer, describeError } from '../kube/informer.js';
-import { customResourceInformers } from '../kube/scim-informers.js';
+import { scimDomainInformers } from '../kube/scim-informers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createVerifierHandler } from './handler.js';
@@ -44,16 +44,6 @@ export interface VerifierDeps {
 
 const DEFAULT_TLS_REFRESH_MS = 60_000;
 
-/** One watch of ScimDomains per namespace (or one cluster-wide), as the operator's controllers use. */
-export function scimDomainInformers(
-  kc: KubeConfig,
-  namespaces: readonly string[],
-  log: Logger,
-  namePrefix = 'verifier/scimdomains',
-): RestartingInformer<ScimDomain>[] {
-  return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, namePrefix);
-}
-
 export class Verifier {
   readonly index: TokenIndex;
   private readonly informers: RestartingInformer<ScimDomain>[];
@@ -70,7 +60,9 @@ export class Verifier {
     this.now = deps.now ?? (() => new Date());
     this.index = new TokenIndex({ now: () => this.now().getTime(), ...deps.index });
     this.ownsInformers = deps.informers === undefined;
-    this.informers = deps.informers ?? scimDomainInformers(deps.kc, deps.config.namespaces, deps.log);
+    this.informers =
+      deps.informers ??
+      scimDomainInformers(deps.kc, deps.config.namespaces, deps.log, 'verifier/scimdomains');
     for (const informer of this.informers) {
       informer.on('add', (d) => this.index.upsert(d));
       informer.on('update', (d) => this.index.upsert(d));

@@ -111,7 +111,7 @@ describe('the API server down', () => {
 
     proxy.setDown(false);
     const back = Date.now();
-    // Its watches come back after their restart backoff (jittered, up to 30 s after a long outage).
+    // Its ScimDomain watch comes back after its restart backoff (jittered, at most 5 s).
     await waitForVerdict(cut.verifier, alphaOld, 401, 'alpha rotated out (after the outage)', 120_000);
     process.stdout.write(
       `[faults] the cut-off verifier rejected the rotated-out token ${Date.now() - back} ms after it could reach the API server again\n`,

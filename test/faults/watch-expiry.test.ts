@@ -129,11 +129,11 @@ describe('a watch that expires (410 Gone)', () => {
       await waitForVerdict(late.verifier, after.get(d)!, 200, `${d} new token (late)`);
     }
 
-    // The path taken: the verifier's informer re-listed after the release (client-node re-lists by
-    // itself when a resumed watch is answered 410 Gone; a connection the API server closes early is
-    // restarted by our informer with a fresh list — either way a full list, which is what keeps the
-    // revocations above from being lost).
-    const name = `verifier/scimdomains/${ctx.namespace}`;
+    // The path taken: the ScimDomain informer (shared by the verifier and the controllers) re-listed
+    // after the release (client-node re-lists by itself when a resumed watch is answered 410 Gone; a
+    // connection the API server closes early is restarted by our informer with a fresh list — either
+    // way a full list, which is what keeps the revocations above from being lost).
+    const name = `scimdomains/${ctx.namespace}`;
     const since = logLines(late).filter((l) => l.informer === name && (l.time ?? '') >= releasedAt);
     expect(since.filter((l) => l.msg === 'informer re-listed').length).toBeGreaterThan(0);
     expect(late.child.exitCode).toBeNull();
