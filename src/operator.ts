@@ -176,6 +176,7 @@ export class ScimTokenOperator extends Operator {
   private readonly index: DomainIndex;
   private readonly queue: WorkQueue;
   private readonly expectations: Expectations;
+  private readonly events: EventRecorder;
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
   private reconciling = false;
@@ -194,6 +195,7 @@ export class ScimTokenOperator extends Operator {
     const now = deps.now ?? (() => new Date());
     const core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
+    this.events = new EventRecorder(core, log, now);
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
@@ -231,7 +233,7 @@ export class ScimTokenOperator extends Operator {
       rotations: this.rotationIndex,
       rotationGraceMs: config.rotationGraceMs,
       onRotation: (trigger, result) => metrics.recordRotation(trigger, result),
-      events: new EventRecorder(core, log, now),
+      events: this.events,
       expectations: this.expectations,
       log,
       now,
@@ -382,6 +384,7 @@ export class ScimTokenOperator extends Operator {
   async shutdown(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.queue.shutdown();
+    await this.events.flush();
     const owned = [...(this.ownsDomainInformers ? this.domains : []), ...this.rotations, ...this.secrets];
     await Promise.all(owned.map((i) => i.stop()));
     super.stop();

@@ -386,7 +386,7 @@ async function applyActions(
       }
       case 'rotationEvent':
         log.info({ event: action.reason, scimtokenrotation: `${namespace}/${action.name}` }, action.message);
-        await deps.events.record(
+        deps.events.record(
           { apiVersion: API_VERSION, kind: ROTATION_KIND, name: action.name, namespace, uid: action.uid },
           action.type,
           action.reason,
@@ -398,7 +398,7 @@ async function applyActions(
         break;
       case 'event':
         log.info({ event: action.reason }, action.message);
-        await deps.events.record(involved, action.type, action.reason, action.message);
+        deps.events.record(involved, action.type, action.reason, action.message);
         break;
       default: {
         const never: never = action;
