@@ -18,7 +18,7 @@ import {
 } from '../../src/kube/leader-election.js';
 import { useTestNamespace } from './support/context.js';
 import { waitFor } from './support/kube.js';
-import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
+import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim } from './support/scim.js';
 
 const ctx = useTestNamespace('le');
@@ -176,19 +176,11 @@ describe('two operator processes', () => {
     return p;
   }
 
-  async function metric(p: OperatorProcess, name: string): Promise<number> {
-    const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  }
-
   async function leaderOf(candidates: OperatorProcess[]): Promise<OperatorProcess> {
     return waitFor(
       'exactly one process to report scim_leader 1 (needs the elector wired into main.ts)',
       async () => {
-        const flags = await Promise.all(candidates.map((p) => metric(p, 'scim_leader')));
+        const flags = await Promise.all(candidates.map((p) => metricTotal(p, 'scim_leader')));
         return flags.filter((f) => f === 1).length === 1 ? candidates[flags.indexOf(1)] : undefined;
       },
       { timeoutMs: 20_000 },
@@ -214,9 +206,9 @@ describe('two operator processes', () => {
     await scim.waitForReady('one');
     const rotation = await scim.createRotation('one-rotate', { domainRef: { name: 'one' } });
     await scim.waitForRotation('one-rotate', { reason: 'Rotated', status: 'True' });
-    expect(await metric(leader, 'scim_reconcile_total')).toBeGreaterThan(0);
-    expect(await metric(follower, 'scim_reconcile_total')).toBe(0);
-    expect(await metric(follower, 'scim_leader')).toBe(0);
+    expect(await metricTotal(leader, 'scim_reconcile_total')).toBeGreaterThan(0);
+    expect(await metricTotal(follower, 'scim_reconcile_total')).toBe(0);
+    expect(await metricTotal(follower, 'scim_leader')).toBe(0);
 
     // SIGKILL: no release, the Lease must expire.
     const killedAt = Date.now();
@@ -224,7 +216,9 @@ describe('two operator processes', () => {
     await waitFor(
       'the follower to take over',
       async () =>
-        (await metric(follower, 'scim_leader')) === 1 && (await holder()) !== leaderId ? true : undefined,
+        (await metricTotal(follower, 'scim_leader')) === 1 && (await holder()) !== leaderId
+          ? true
+          : undefined,
       { timeoutMs: 20_000, intervalMs: 50 },
     );
     const failoverMs = Date.now() - killedAt;
@@ -246,13 +240,13 @@ describe('two operator processes', () => {
     const standby = await start();
     // Let it campaign (and see the lease held) before the leader goes.
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(await metric(standby, 'scim_leader')).toBe(0);
+    expect(await metricTotal(standby, 'scim_leader')).toBe(0);
     const termAt = Date.now();
     await follower.stop('SIGTERM');
     expect(await follower.exited).toBe(0);
     await waitFor(
       'the standby to lead',
-      async () => ((await metric(standby, 'scim_leader')) === 1 ? true : undefined),
+      async () => ((await metricTotal(standby, 'scim_leader')) === 1 ? true : undefined),
       {
         intervalMs: 50,
       },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { useTestNamespace } from './support/context.js';
 import { waitFor } from './support/kube.js';
-import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
+import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
 import { timeUntil, verify, verifierListening } from './support/verifier.js';
 
@@ -27,19 +27,11 @@ const args = () => [
   '500ms',
 ];
 
-async function metric(p: OperatorProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
   leader = await startOperator({ kubeconfig: ctx.kubeconfig, namespaces: [ctx.namespace], args: args() });
   await waitFor('the first process to lead', async () =>
-    (await metric(leader, 'scim_leader')) === 1 ? true : undefined,
+    (await metricTotal(leader, 'scim_leader')) === 1 ? true : undefined,
   );
   // Started second, it stays a standby for as long as the first holds the Lease. startOperator
   // waits for its /readyz: readiness does not wait for leadership.
@@ -59,7 +51,7 @@ afterAll(async () => {
 });
 
 it('accepts the token the leader issued and rejects it once revoked, without reconciling', async () => {
-  expect(await metric(standby, 'scim_leader')).toBe(0);
+  expect(await metricTotal(standby, 'scim_leader')).toBe(0);
   await scim.createDomain('sb', { domain: `sb-${ctx.runId}.example` });
   await scim.waitForReady('sb');
   const token = secretValue(await scim.getSecret('sb-scim-token'), 'token')!;
@@ -73,8 +65,8 @@ it('accepts the token the leader issued and rejects it once revoked, without rec
     const r = await verify(standbyUrl, token);
     return r.status === 401 && r.reason === 'revoked';
   });
-  expect(await metric(standby, 'scim_leader')).toBe(0);
-  expect(await metric(standby, 'scim_reconcile_total')).toBe(0);
+  expect(await metricTotal(standby, 'scim_leader')).toBe(0);
+  expect(await metricTotal(standby, 'scim_reconcile_total')).toBe(0);
 });
 
 it('stops cleanly on SIGTERM as a standby', async () => {

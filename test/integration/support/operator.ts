@@ -93,3 +93,12 @@ export function saveOutput(runId: string, name: string, output: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${name}.log`), output);
 }
+
+/** The sum of every series of metric `name` on the operator's /metrics (0 when it has none). */
+export async function metricTotal(p: OperatorProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
