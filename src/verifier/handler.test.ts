@@ -43,6 +43,17 @@ function call(
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 
+/** Sends raw bytes on a new connection and returns everything the server wrote until it closed. */
+function exchange(request: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(server.address.port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+    socket.on('end', () => resolve(text)).on('error', reject);
+    socket.end(request);
+  });
+}
+
 let server: VerifierServer;
 let ready = true;
 const index = new TokenIndex();
@@ -143,16 +154,10 @@ describe('GET /v1/verify', () => {
   });
 
   it('treats two Authorization headers as malformed even when one is valid', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.address.port, '127.0.0.1');
-      let text = '';
-      socket.setEncoding('utf8').on('data', (d: string) => (text += d));
-      socket.on('end', () => resolve(text)).on('error', reject);
-      socket.end(
-        `GET /v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${valid}\r\n` +
-          `Authorization: Bearer ${other}\r\nConnection: close\r\n\r\n`,
-      );
-    });
+    const raw = await exchange(
+      `GET /v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${valid}\r\n` +
+        `Authorization: Bearer ${other}\r\nConnection: close\r\n\r\n`,
+    );
     expect(raw).toMatch(/^HTTP\/1\.1 401 /);
     expect(raw).toContain('{"reason":"malformed"}');
   });
@@ -176,20 +181,14 @@ describe('GET /v1/verify', () => {
   });
 
   it('answers pipelined requests on one connection in order', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.address.port, '127.0.0.1');
-      let text = '';
-      socket.setEncoding('utf8').on('data', (d: string) => (text += d));
-      socket.on('end', () => resolve(text)).on('error', reject);
-      const get = (auth: string, last = false) =>
-        `GET /v1/verify HTTP/1.1\r\nHost: x\r\n${auth}${last ? 'Connection: close\r\n' : ''}\r\n`;
-      socket.end(
-        get(`Authorization: Bearer ${revoked}\r\n`) +
-          get(`Authorization: Bearer ${valid}\r\n`) +
-          get('') +
-          get(`Authorization: Bearer ${other}\r\n`, true),
-      );
-    });
+    const get = (auth: string, last = false) =>
+      `GET /v1/verify HTTP/1.1\r\nHost: x\r\n${auth}${last ? 'Connection: close\r\n' : ''}\r\n`;
+    const raw = await exchange(
+      get(`Authorization: Bearer ${revoked}\r\n`) +
+        get(`Authorization: Bearer ${valid}\r\n`) +
+        get('') +
+        get(`Authorization: Bearer ${other}\r\n`, true),
+    );
     const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d+) /g)].map((m) => Number(m[1]));
     expect(statuses).toEqual([401, 200, 401, 200]);
     expect([...raw.matchAll(/X-Scim-Domain-Ref: (\S+)/gi)].map((m) => m[1])).toEqual([
