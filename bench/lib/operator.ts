@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { localOperatorFlags } from '../../test/integration/support/operator.js';
 import { ROOT } from './cluster.js';
 
 export const ENTRY = path.join(ROOT, 'dist/src/main.js');
@@ -58,16 +59,7 @@ export class BenchOperator {
       [
         ...(opts.nodeArgs ?? []),
         ENTRY,
-        '--kubeconfig',
-        opts.kubeconfig,
-        ...opts.namespaces.flatMap((ns) => ['--namespace', ns]),
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--verify-addr',
-        '127.0.0.1:0',
-        '--verify-insecure',
-        '--log-level',
-        'info',
+        ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'info'),
         ...(opts.args ?? []),
       ],
       {

@@ -67,16 +67,25 @@ function buildCrc32Table(): Uint32Array {
  */
 export function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
-  for (const byte of bytes) {
-    // The index is always 0..255, so the table lookup cannot miss.
-    crc = CRC32_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  }
+  for (const byte of bytes) crc = crc32Step(crc, byte);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** CRC-32 of the characters `from` to `to` (exclusive) of an ASCII string: one byte per character. */
+function crc32Ascii(s: string, from = 0, to = s.length): number {
+  let crc = 0xffffffff;
+  for (let i = from; i < to; i++) crc = crc32Step(crc, s.charCodeAt(i));
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function crc32Step(crc: number, byte: number): number {
+  // The index is always 0..255, so the table lookup cannot miss.
+  return CRC32_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+}
+
 function encodeChecksum(randomPart: string): string {
-  // The random part is base62, hence ASCII, so latin1 maps each char to exactly its byte.
-  let value = crc32(Buffer.from(randomPart, 'latin1'));
+  // The random part is base62, hence ASCII: a byte per character.
+  let value = crc32Ascii(randomPart);
   let out = '';
   do {
     out = BASE62_ALPHABET[value % 62]! + out;
@@ -124,14 +133,11 @@ export function checkTokenFormat(s: unknown): TokenFormatCheck {
   if (typeof s !== 'string' || s.length !== TOKEN_LENGTH || !s.startsWith(TOKEN_PREFIX)) {
     return 'malformed';
   }
-  // One pass over the characters, no intermediate strings or buffers: the verifier runs this on every
+  // Over the characters in place, no intermediate strings or buffers: the verifier runs this on every
   // request. Same answer as `TOKEN_PATTERN` plus comparing `encodeChecksum` of the random part.
   const checksumAt = TOKEN_PREFIX.length + TOKEN_RANDOM_LENGTH;
-  let crc = 0xffffffff;
   for (let i = TOKEN_PREFIX.length; i < checksumAt; i++) {
-    const c = s.charCodeAt(i);
-    if (base62Digit(c) < 0) return 'malformed';
-    crc = CRC32_TABLE[(crc ^ c) & 0xff]! ^ (crc >>> 8);
+    if (base62Digit(s.charCodeAt(i)) < 0) return 'malformed';
   }
   // Six base62 digits name one number below 62^6 (> 2^32), so comparing numbers compares strings.
   let checksum = 0;
@@ -140,7 +146,7 @@ export function checkTokenFormat(s: unknown): TokenFormatCheck {
     if (digit < 0) return 'malformed';
     checksum = checksum * 62 + digit;
   }
-  return checksum === (crc ^ 0xffffffff) >>> 0 ? 'ok' : 'malformed';
+  return checksum === crc32Ascii(s, TOKEN_PREFIX.length, checksumAt) ? 'ok' : 'malformed';
 }
 
 /** The value of a BASE62_ALPHABET character code, or -1. */

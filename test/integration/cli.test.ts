@@ -2,10 +2,9 @@
 // a child process with a kubeconfig file, the y/N confirmation through a real pseudo-terminal, the
 // refusal without one, and the messages for unreachable clusters, missing permissions, unknown and
 // not-Ready domains — with real ServiceAccount credentials and the admission policy of config/.
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScimTokenRotation } from '../../src/api/types.js';
 import { generateToken, tokenFingerprint } from '../../src/domain/token.js';
@@ -19,7 +18,7 @@ import {
   type CliRun,
 } from './support/cli.js';
 import { useTestNamespace } from './support/context.js';
-import { GROUP, ROOT, VERSION, readManifests, waitFor } from './support/kube.js';
+import { GROUP, VERSION, applyManifests, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
@@ -70,18 +69,7 @@ function expectOk(r: CliRun): void {
 }
 
 beforeAll(async () => {
-  for (const dir of ['config/rbac', 'config/admission']) {
-    for (const obj of readManifests(path.join(ROOT, dir))) {
-      await ctx.objects.patch(
-        obj,
-        undefined,
-        undefined,
-        'scim-token-operator-tests',
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-    }
-  }
+  await applyManifests(ctx.objects, ['config/rbac', 'config/admission']);
   scim = new Scim(ctx, ctx.namespace);
   operator = await startOperator({ kubeconfig: ctx.kubeconfig, namespaces: [ctx.namespace] });
   verifierUrl = (await verifierListening(operator)).verifier;

@@ -1,42 +1,20 @@
 // Only admins rotate (SPEC §2.2, §3): the ValidatingAdmissionPolicy and the aggregated roles from
 // config/, checked with real ServiceAccount credentials on the real API server.
-import path from 'node:path';
-import { PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
-import { GROUP, ROOT, VERSION, apiError, readManifests, waitFor } from './support/kube.js';
+import { GROUP, VERSION, apiError, applyManifests, waitFor } from './support/kube.js';
+import { Scim } from './support/scim.js';
 import { bind, grantRole, serviceAccountUser, type TestUser } from './support/users.js';
 
 const ctx = useTestNamespace('authz');
 
 beforeAll(async () => {
-  for (const dir of ['config/rbac', 'config/admission']) {
-    for (const obj of readManifests(path.join(ROOT, dir))) {
-      await ctx.objects.patch(
-        obj,
-        undefined,
-        undefined,
-        'scim-token-operator-tests',
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-    }
-  }
+  await applyManifests(ctx.objects, ['config/rbac', 'config/admission']);
   // A ScimDomain to aim at (no operator needed: admission looks only at the request).
-  for (const name of ['alpha', 'beta']) {
-    await ctx.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: ctx.namespace,
-      plural: 'scimdomains',
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'ScimDomain',
-        metadata: { name },
-        spec: { domain: `${name}-${ctx.runId}.example` },
-      },
-    });
-  }
+  const scim = new Scim(ctx, ctx.namespace);
+  for (const name of ['alpha', 'beta'])
+    await scim.createDomain(name, { domain: `${name}-${ctx.runId}.example` });
 });
 
 let n = 0;

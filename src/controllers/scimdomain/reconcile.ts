@@ -161,8 +161,13 @@ async function clearApiError(deps: DomainReconcilerDeps, d: ScimDomain): Promise
   await writeDomainStatus(deps, d, status);
 }
 
-async function writeDomainStatus(deps: DomainReconcilerDeps, d: ScimDomain, status: ScimDomainStatus) {
-  await deps.custom.replaceNamespacedCustomObjectStatus({
+/** Replaces the status of `d` if it is still at the resourceVersion it was read at; returns what was written. */
+async function writeDomainStatus(
+  deps: DomainReconcilerDeps,
+  d: ScimDomain,
+  status: ScimDomainStatus,
+): Promise<ScimDomain> {
+  return (await deps.custom.replaceNamespacedCustomObjectStatus({
     group: GROUP,
     version: VERSION,
     namespace: d.metadata.namespace,
@@ -178,7 +183,7 @@ async function writeDomainStatus(deps: DomainReconcilerDeps, d: ScimDomain, stat
       },
       status,
     },
-  });
+  })) as ScimDomain;
 }
 
 /**
@@ -340,19 +345,7 @@ async function applyActions(
         break;
       case 'writeStatus': {
         const dom = domain();
-        const written = (await deps.custom.replaceNamespacedCustomObjectStatus({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: DOMAIN_PLURAL,
-          name: dom.metadata.name,
-          body: {
-            apiVersion: API_VERSION,
-            kind: DOMAIN_KIND,
-            metadata: { name: dom.metadata.name, namespace, resourceVersion: dom.metadata.resourceVersion },
-            status: action.status satisfies ScimDomainStatus,
-          },
-        })) as ScimDomain;
+        const written = await writeDomainStatus(deps, dom, action.status);
         const rv = written.metadata?.resourceVersion;
         if (rv) deps.expectations.expect(`${namespace}/${dom.metadata.name}`, rv);
         break;

@@ -34,20 +34,26 @@ export function readManifests(dir: string): KubernetesObject[] {
     .filter((o) => o !== null && typeof o === 'object');
 }
 
+/** Server-side applies every manifest of the given directories (relative to the repository). */
+export async function applyManifests(objects: KubernetesObjectApi, dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (const obj of readManifests(path.join(ROOT, dir))) {
+      await objects.patch(
+        obj,
+        undefined,
+        undefined,
+        'scim-token-operator-tests',
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    }
+  }
+}
+
 /** Server-side applies crds/ and waits until every CRD is Established. */
 export async function installCrds(kc: KubeConfig): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  await applyManifests(KubernetesObjectApi.makeApiClient(kc), ['crds']);
   const crds = readManifests(path.join(ROOT, 'crds')) as V1CustomResourceDefinition[];
-  for (const crd of crds) {
-    await objects.patch(
-      crd,
-      undefined,
-      undefined,
-      'scim-token-operator-tests',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-  }
   const ext = kc.makeApiClient(ApiextensionsV1Api);
   await waitFor('CRDs Established', async () => {
     for (const crd of crds) {

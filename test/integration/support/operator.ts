@@ -25,21 +25,35 @@ export interface OperatorOptions {
 
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 
-export async function startOperator(opts: OperatorOptions): Promise<OperatorProcess> {
-  const args = [
-    '--import',
-    TSX,
-    path.join(ROOT, 'src/main.ts'),
+/**
+ * The flags of an operator run out of cluster against a local control plane: the given kubeconfig
+ * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP.
+ */
+export function localOperatorFlags(
+  kubeconfig: string,
+  namespaces: readonly string[],
+  logLevel: 'debug' | 'info',
+): string[] {
+  return [
     '--kubeconfig',
-    opts.kubeconfig,
-    ...opts.namespaces.flatMap((ns) => ['--namespace', ns]),
+    kubeconfig,
+    ...namespaces.flatMap((ns) => ['--namespace', ns]),
     '--metrics-addr',
     '127.0.0.1:0',
     '--verify-addr',
     '127.0.0.1:0',
     '--verify-insecure',
     '--log-level',
-    'debug',
+    logLevel,
+  ];
+}
+
+export async function startOperator(opts: OperatorOptions): Promise<OperatorProcess> {
+  const args = [
+    '--import',
+    TSX,
+    path.join(ROOT, 'src/main.ts'),
+    ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'debug'),
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {

@@ -1,7 +1,7 @@
 // Talking to the verifier of an operator process in tests: finding its URL in the operator's log,
 // calling /v1/verify and /v1/tokenreviews over HTTP or HTTPS, and timing how long a change in the
 // cluster takes to show in its answers.
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +41,8 @@ export interface CallOptions {
   /** PEM to trust for https (the self-signed certificate, or the CA of a given one). */
   ca?: string;
   servername?: string;
+  /** A keep-alive agent to reuse connections; default a new connection per call. */
+  agent?: Agent;
 }
 
 /** One request to the verifier (or anything else) at `url`; never follows redirects. */
@@ -53,7 +55,7 @@ export function call(url: string, path: string, options: CallOptions = {}): Prom
       {
         method: options.method ?? 'GET',
         headers: options.headers ?? {},
-        agent: false,
+        agent: options.agent ?? false,
         ...(options.ca ? { ca: options.ca } : {}),
         ...(options.servername ? { servername: options.servername } : {}),
       },
