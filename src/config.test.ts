@@ -46,6 +46,7 @@ describe('parseConfig defaults', () => {
       workers: 16,
       resyncPeriodMs: 600_000,
       rotationGraceMs: 300_000,
+      tokenSealKeyFile: undefined,
     });
   });
 

@@ -52,6 +52,8 @@ export interface Config {
   readonly resyncPeriodMs: number;
   /** How long a rotation waits for its domain before it stalls (SPEC §2.2); shortened in tests. */
   readonly rotationGraceMs: number;
+  /** The key that seals the tokens the controller writes (SPEC §2.3); undefined: a per-process key. */
+  readonly tokenSealKeyFile: string | undefined;
 }
 
 /** Thrown for input that cannot become a Config; the message names the flag and what was expected. */
@@ -215,6 +217,15 @@ const FLAGS = [
     default: '5m',
     group: GROUP_RECONCILE,
   },
+  {
+    flag: 'token-seal-key-file',
+    kind: 'string',
+    argName: '<path>',
+    description:
+      'file with >= 32 random bytes, readable only by the operator: seals the tokens it writes, so that a token written during a crash is adopted and one planted by anyone else is not',
+    defaultText: 'a key per process: a write interrupted by a restart is issued again instead of adopted',
+    group: GROUP_RECONCILE,
+  },
 ] as const satisfies readonly FlagSpec[];
 
 type FlagName = (typeof FLAGS)[number]['flag'];
@@ -367,6 +378,7 @@ function buildConfig(raw: RawLookup): Config {
     workers: required('workers', parseWorkers),
     resyncPeriodMs: required('resync-period', parseDuration),
     rotationGraceMs: required('rotation-grace', parseDuration),
+    tokenSealKeyFile: optional('token-seal-key-file', parseFilePath),
   };
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Entry point: wiring only — config -> logger -> clients -> controllers -> servers -> signals.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
@@ -12,6 +14,19 @@ import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { scimDomainInformers } from './kube/scim-informers.js';
 import { Verifier } from './verifier/verifier.js';
+import { createTokenSealer, type TokenSealer } from './domain/token-seal.js';
+import type { Logger } from 'pino';
+
+/** The sealer of the tokens this process writes: from --token-seal-key-file, or a key of its own. */
+function tokenSealer(config: Config, log: Logger): TokenSealer {
+  if (config.tokenSealKeyFile === undefined) {
+    log.info(
+      'no --token-seal-key-file: a token write interrupted by a restart will be issued again, not adopted',
+    );
+    return createTokenSealer(randomBytes(32));
+  }
+  return createTokenSealer(readFileSync(config.tokenSealKeyFile));
+}
 
 function loadConfig(): Config {
   try {
@@ -58,6 +73,7 @@ async function main(): Promise<void> {
     log,
     metrics,
     domainInformers,
+    sealer: tokenSealer(config, log),
     ...(failpoint ? { failpoint } : {}),
   });
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.

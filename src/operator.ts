@@ -25,6 +25,8 @@ import {
 } from './controllers/scimdomain/reconcile.js';
 import type { DomainCache, SecretCache } from './controllers/scimdomain/gather.js';
 import type { NewToken } from './domain/domain-plan.js';
+import type { TokenSealer } from './domain/token-seal.js';
+import { GenerationHistories } from './controllers/scimdomain/generation-history.js';
 import {
   generateToken,
   generateTokenId,
@@ -49,6 +51,8 @@ export interface OperatorDeps {
   now?: () => Date;
   randomBytes?: RandomBytes;
   failpoint?: (name: string) => void;
+  /** Seals the tokens the controller writes (SPEC §2.3): one key for every replica and restart. */
+  sealer: TokenSealer;
   /**
    * ScimDomain informers shared with the verifier (one cache of every domain for both): started
    * here, but stopped by whoever created them, after the verifier. Default: the operator's own.
@@ -177,6 +181,7 @@ export class ScimTokenOperator extends Operator {
   private readonly queue: WorkQueue;
   private readonly expectations: Expectations;
   private readonly events: EventRecorder;
+  private readonly histories = new GenerationHistories();
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
   private reconciling = false;
@@ -238,6 +243,8 @@ export class ScimTokenOperator extends Operator {
       log,
       now,
       issueToken: tokenIssuer(deps.randomBytes ?? ((n) => cryptoRandomBytes(n))),
+      sealer: deps.sealer,
+      generationHistory: (key) => this.histories.get(key),
       ...(deps.failpoint ? { failpoint: deps.failpoint } : {}),
     };
     this.queue = new WorkQueue(
@@ -275,6 +282,7 @@ export class ScimTokenOperator extends Operator {
       const onDomain = (d: ScimDomain) => {
         const key = objectKey(d);
         this.index.track(d);
+        this.histories.observe(d);
         this.expectations.observe(key, d.metadata?.resourceVersion);
         this.queue.add(key);
         // A change to one claim can hand the domain to another (SPEC §2.1).
@@ -285,6 +293,7 @@ export class ScimTokenOperator extends Operator {
       informer.on('delete', (d) => {
         const key = objectKey(d);
         this.index.untrack(d);
+        this.histories.forget(key);
         this.expectations.forget(key);
         for (const rival of this.index.claimants(d.spec?.domain ?? '')) this.queue.add(objectKey(rival));
       });

@@ -60,7 +60,13 @@ export const RotationReason = {
 } as const;
 export type RotationReason = (typeof RotationReason)[keyof typeof RotationReason];
 
-export type RevocationReason = 'Rotated' | 'Suspended' | 'SecretTampered' | 'SecretLost' | 'Deleted';
+export type RevocationReason =
+  | 'Rotated'
+  | 'Suspended'
+  | 'SecretTampered'
+  | 'SecretLost'
+  | 'Deleted'
+  | 'DomainConflict';
 
 export const EventReason = {
   TokenIssued: 'TokenIssued',
@@ -161,6 +167,8 @@ export interface ScimTokenRotation extends KubernetesObject {
 
 /** Limits of SPEC §1.1. */
 export const APPLIED_ROTATIONS_LIMIT = 50;
+/** The CRD's bound on appliedRotations: keys of one-shots not yet recorded are kept past the limit. */
+export const APPLIED_ROTATIONS_MAX = 100;
 export const REVOKED_TOKENS_LIMIT = 10;
 
 export function defaultSecretName(domainName: string): string {

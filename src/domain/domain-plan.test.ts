@@ -20,7 +20,12 @@ import {
   domainOwner,
   effectiveSecretName,
   judgeSecret,
+  LAST_APPLIED_ANNOTATION,
+  newTokenAnnotations,
+  observeGeneration,
   planDomain,
+  suspendedSinceRecorded,
+  type GenerationHistory,
   statusUnchanged,
   type Action,
   type Claimant,
@@ -32,6 +37,7 @@ import {
   type SecretView,
 } from './domain-plan.js';
 import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from './token.js';
+import { SEAL_ANNOTATION, createTokenSealer } from './token-seal.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
@@ -70,6 +76,10 @@ const T2 = makeToken(2);
 const T8 = makeToken(8);
 const T9 = makeToken(9);
 
+/** The operator's sealer in these tests; OTHER_SEALER stands for a key nobody but an attacker has. */
+const SEALER = createTokenSealer(Buffer.alloc(32, 7));
+const OTHER_SEALER = createTokenSealer(Buffer.alloc(32, 8));
+
 type FakeDeps = PlanDeps & { issued: NewToken[] };
 
 function fakeDeps(firstSeed = 2): FakeDeps {
@@ -78,6 +88,7 @@ function fakeDeps(firstSeed = 2): FakeDeps {
   return {
     now: NOW,
     issued,
+    sealer: SEALER,
     issue: () => {
       const t = makeToken(seed++);
       issued.push(t);
@@ -128,6 +139,18 @@ function generationAnnotations(generation: number, cause?: IssueCause): Record<s
     [GENERATION_ANNOTATION]: String(generation),
     ...(cause ? { [CAUSE_ANNOTATION]: cause } : {}),
   };
+}
+
+/** The annotations the operator writes with a new token: generation, cause, rotation and their seal. */
+function sealedAnnotations(
+  t: NewToken,
+  generation: number,
+  cause: IssueCause = 'Issued',
+  rotation?: { key: string; name: string },
+  sealer = SEALER,
+  domainUid = UID,
+): Record<string, string> {
+  return newTokenAnnotations(sealer, domainUid, { ...t, generation }, cause, rotation);
 }
 
 /** A Secret controlled by the test domain. */
@@ -529,41 +552,89 @@ describe('judgeSecret', () => {
       kind: 'empty',
     },
   ])('judges a Secret $case as $kind', ({ secret, recorded, kind }) => {
-    expect(judgeSecret(secret, UID, recorded).kind).toBe(kind);
+    expect(judgeSecret(secret, UID, recorded, [], SEALER).kind).toBe(kind);
   });
 
   it.each<{ case: string; annotations: Record<string, string>; recorded?: TokenStatus; want: object }>([
     {
       case: 'one generation ahead of status after a lost Secret',
-      annotations: generationAnnotations(2, 'SecretLost'),
+      annotations: sealedAnnotations(T8, 2, 'SecretLost'),
       recorded: R1,
       want: { generation: 2, cause: 'SecretLost' },
     },
     {
       case: 'one generation ahead of status after a rotation',
-      annotations: { ...generationAnnotations(2, 'Rotated'), [ROTATION_ANNOTATION]: 'uid-rotation-1' },
+      annotations: sealedAnnotations(T8, 2, 'Rotated', { key: 'uid-rotation-1', name: 'rotate-1' }),
       recorded: R1,
-      want: { generation: 2, cause: 'Rotated', rotationUid: 'uid-rotation-1' },
-    },
-    {
-      case: 'one generation ahead of status without a cause annotation',
-      annotations: generationAnnotations(2),
-      recorded: R1,
-      want: { generation: 2, cause: 'Issued' },
+      want: { generation: 2, cause: 'Rotated', rotationUid: 'uid-rotation-1', rotationName: 'rotate-1' },
     },
     {
       case: 'holding a first token that status has not recorded yet',
-      annotations: generationAnnotations(1, 'Issued'),
+      annotations: sealedAnnotations(T8, 1, 'Issued'),
       want: { generation: 1, cause: 'Issued' },
     },
-  ])('judges a Secret $case as pending, carrying its token', ({ annotations, recorded, want }) => {
-    const verdict = judgeSecret(ownedSecret(tokenData(T8), annotations), UID, recorded);
+  ])('judges a sealed Secret $case as pending, carrying its token', ({ annotations, recorded, want }) => {
+    const verdict = judgeSecret(ownedSecret(tokenData(T8), annotations), UID, recorded, [], SEALER);
 
     expect(verdict).toEqual({ kind: 'pending', token: T8.token, id: T8.id, ...want });
   });
 
+  // SPEC §2.3: only a token the operator itself wrote is adopted. Each of these is what a user who may
+  // write the Secret (the namespace edit role) can produce; none is adopted.
+  const rotation = { key: 'uid-rotation-1', name: 'rotate-1' };
+  it.each<{ case: string; annotations: Record<string, string>; data?: Record<string, string> }>([
+    { case: 'without a seal', annotations: generationAnnotations(2, 'Rotated') },
+    {
+      case: 'sealed under another key',
+      annotations: sealedAnnotations(T8, 2, 'Rotated', rotation, OTHER_SEALER),
+    },
+    {
+      case: 'whose seal belongs to another domain',
+      annotations: sealedAnnotations(T8, 2, 'Rotated', rotation, SEALER, 'uid-another-domain'),
+    },
+    {
+      case: 'whose seal covers another token',
+      annotations: sealedAnnotations(T9, 2, 'Rotated', rotation),
+    },
+    {
+      case: 'whose rotation key was changed after sealing (pre-empting a scheduled run)',
+      annotations: {
+        ...sealedAnnotations(T8, 2, 'Rotated', rotation),
+        'scim.tokens.dev/rotation-uid': 'uid-schedule@2025-06-01T13:00:00.000Z',
+      },
+    },
+    {
+      case: 'whose cause was changed after sealing',
+      annotations: { ...sealedAnnotations(T8, 2, 'Rotated', rotation), [CAUSE_ANNOTATION]: 'SecretLost' },
+    },
+    {
+      case: 'whose token id is not one the operator makes',
+      annotations: sealedAnnotations({ ...T8, id: 'tok-<script>' }, 2, 'Rotated', rotation),
+      data: tokenData(T8, { 'token-id': 'tok-<script>' }),
+    },
+    {
+      case: 'sealed one generation too far ahead',
+      annotations: { ...sealedAnnotations(T8, 3, 'Rotated', rotation), [GENERATION_ANNOTATION]: '2' },
+    },
+  ])('judges a planted Secret one generation ahead $case as tampered', ({ annotations, data }) => {
+    const secret = ownedSecret(data ?? tokenData(T8), annotations);
+
+    expect(judgeSecret(secret, UID, tokenStatus(T1, 1), [], SEALER).kind).toBe('tampered');
+  });
+
+  it('never adopts a sealed token that was revoked before', () => {
+    const secret = ownedSecret(tokenData(T8), sealedAnnotations(T8, 2, 'Rotated', rotation));
+    const revoked: RevokedToken[] = [
+      { id: T8.id, fingerprint: T8.fingerprint, revokedAt: CREATED, reason: 'Rotated' },
+    ];
+
+    expect(judgeSecret(secret, UID, tokenStatus(T1, 1), revoked, SEALER).kind).toBe('tampered');
+  });
+
   it('reports the generation of a Secret that holds no token and no record', () => {
-    expect(judgeSecret(ownedSecret({ domain: DOMAIN }, generationAnnotations(4)), UID)).toEqual({
+    expect(
+      judgeSecret(ownedSecret({ domain: DOMAIN }, generationAnnotations(4)), UID, undefined, [], SEALER),
+    ).toEqual({
       kind: 'empty',
       generation: 4,
     });
@@ -1123,11 +1194,15 @@ describe('planDomain', () => {
   });
 
   describe('adopting a Secret write whose status write did not happen', () => {
-    const crashed = (generation: number, annotations: Record<string, string> = {}) =>
+    const crashed = (
+      generation: number,
+      cause: IssueCause = 'Issued',
+      rotation?: { key: string; name: string },
+    ) =>
       editSecret(issuedWorld(), (s) => ({
         ...s,
         data: tokenData(T8),
-        annotations: { ...generationAnnotations(generation), ...annotations },
+        annotations: sealedAnnotations(T8, generation, cause, rotation),
       }));
 
     it.each([
@@ -1139,7 +1214,7 @@ describe('planDomain', () => {
       (c) => {
         const deps = fakeDeps();
 
-        const p = plan(crashed(2, { [CAUSE_ANNOTATION]: c.cause }), deps);
+        const p = plan(crashed(2, c.cause as IssueCause), deps);
 
         expect(secretWrites(p)).toEqual([]);
         expect(deps.issued).toEqual([]);
@@ -1163,7 +1238,7 @@ describe('planDomain', () => {
     it('adopts a first token written before the first status write', () => {
       const written: World = {
         domain: scimDomain(),
-        secrets: { [SECRET]: ownedSecret(tokenData(T8), generationAnnotations(1, 'Issued')) },
+        secrets: { [SECRET]: ownedSecret(tokenData(T8), sealedAnnotations(T8, 1, 'Issued')) },
       };
       const deps = fakeDeps();
 
@@ -1175,7 +1250,7 @@ describe('planDomain', () => {
     });
 
     it('treats a Secret two generations ahead as tampered rather than adopting it', () => {
-      const w = crashed(3, { [CAUSE_ANNOTATION]: 'Rotated' });
+      const w = crashed(3, 'Rotated');
 
       const p = plan(w);
 
@@ -1188,7 +1263,7 @@ describe('planDomain', () => {
     // issues a new one, and emits a Warning Event". The crashed reconcile died before its events, so
     // the adopting one is the only one that can emit it.
     it('emits the Warning SecretLost event that the crashed reconcile never got to', () => {
-      const p = plan(crashed(2, { [CAUSE_ANNOTATION]: 'SecretLost' }));
+      const p = plan(crashed(2, 'SecretLost'));
 
       expect(eventsOf(p)).toContainEqual(
         expect.objectContaining({ type: 'Warning', reason: 'SecretLost' }) as ActionOf<'event'>,
@@ -1198,7 +1273,7 @@ describe('planDomain', () => {
     // SPEC §2.6: "the domain's status write that adds [the rotation UID to appliedRotations] is the same
     // write that switches token.sha256". Adopting a rotation's Secret write switches token.sha256.
     it('records the rotation in appliedRotations in the same write that adopts its token', () => {
-      const p = plan(crashed(2, { [CAUSE_ANNOTATION]: 'Rotated', [ROTATION_ANNOTATION]: 'uid-rotation-1' }));
+      const p = plan(crashed(2, 'Rotated', { key: 'uid-rotation-1', name: 'rotate-1' }));
 
       const status = statusOf(p);
       expect(status.token?.sha256).toBe(T8.sha256);
@@ -1287,5 +1362,199 @@ describe('planDomain', () => {
       expect(revoked[0]).toMatchObject({ id: T1.id, reason: 'SecretLost' });
       expect(revoked.slice(1)).toEqual(old.slice(0, after - 1));
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// What a user with the namespace edit role can do to a Secret or a spec, and what the plan makes of
+// it without any admission policy (SPEC §2.3, §3).
+
+describe('planDomain against hostile edits', () => {
+  it('revokes and scrubs the token of a domain that lost a conflict, and issues a fresh one on hand-over', () => {
+    const rival: Claimant = {
+      namespace: 'team-b',
+      name: 'acme-old',
+      creationTimestamp: '2025-01-01T00:00:00Z',
+    };
+    const issued = issuedWorld();
+    const lost: World = { ...issued, claimants: [claimantOf(issued.domain), rival] };
+
+    const p = plan(lost);
+
+    const status = statusOf(p);
+    expect(status.token).toBeUndefined();
+    expect(status.revokedTokens?.[0]).toMatchObject({ id: T1.id, reason: 'DomainConflict' });
+    expect(only(p, 'replaceSecret').content.data).toEqual({ domain: DOMAIN });
+
+    const handedOver = { ...apply(lost, p.actions), claimants: undefined };
+    const next = plan(handedOver);
+    expect(next.outcome).toBe('issued');
+    expect(statusOf(next).token?.sha256).toBe(T2.sha256);
+  });
+
+  it('replaces a token planted with a bumped generation, revoking the recorded one', () => {
+    const w = editSecret(issuedWorld(), (s) => ({
+      ...s,
+      data: tokenData(T9),
+      annotations: { ...s.annotations, ...generationAnnotations(2, 'Rotated') },
+    }));
+
+    const p = plan(w);
+
+    expect(p.outcome).toBe('reissued-tampered');
+    expect(only(p, 'replaceSecret').content.data.token).toBe(T2.token);
+    expect(statusOf(p).token?.sha256).toBe(T2.sha256);
+    expect(statusOf(p).revokedTokens?.[0]).toMatchObject({ id: T1.id, reason: 'SecretTampered' });
+  });
+
+  it('carries the revocation with the Secret write, so a refused write still revokes', () => {
+    const w = editSecret(issuedWorld(), (s) => ({ ...s, data: tokenData(T9) }));
+
+    const write = only(plan(w), 'replaceSecret');
+
+    expect(write.ifRefused?.token).toBeUndefined();
+    expect(write.ifRefused?.revokedTokens?.[0]).toMatchObject({ id: T1.id, reason: 'SecretTampered' });
+    expect(condition(write.ifRefused!, 'Ready')).toMatchObject({ status: 'False', reason: 'ApiError' });
+  });
+
+  it('deletes (with preconditions) and recreates an immutable Secret instead of updating it', () => {
+    const w = editSecret(issuedWorld({ revealOnce: true }), (s) => ({
+      ...s,
+      immutable: true,
+      annotations: { ...s.annotations, [REVEALED_ANNOTATION]: 'true' },
+    }));
+
+    const p = plan(w);
+
+    expect(kinds(p)).toEqual(['deleteSecret', 'createSecret', 'event']);
+    const before = w.secrets[SECRET]!;
+    expect(only(p, 'deleteSecret')).toMatchObject({
+      uid: before.uid,
+      resourceVersion: before.resourceVersion,
+    });
+    expect(only(p, 'createSecret').content.data.token).toBeUndefined();
+  });
+
+  it('removes a last-applied-configuration annotation, which can hold a revealed plaintext', () => {
+    const w = editSecret(issuedWorld(), (s) => ({
+      ...s,
+      annotations: { ...s.annotations, [LAST_APPLIED_ANNOTATION]: '{"data":{"token":"…"}}' },
+    }));
+
+    const write = only(plan(w), 'replaceSecret');
+
+    expect(write.content.data).toEqual(tokenData(T1));
+  });
+
+  describe('a suspension undone before it was recorded', () => {
+    // Ready records generation 1; the user suspends (2) and unsuspends (3) before a reconcile.
+    const flipped = () => editSpec(editSpec(issuedWorld(), { suspend: true }), { suspend: false });
+    const history = (from: number, to: number, lastSuspended: number): GenerationHistory => ({
+      uid: UID,
+      from,
+      to,
+      lastSuspended,
+    });
+
+    it.each([
+      { case: 'the watch saw the suspension', h: history(1, 3, 2), outcome: 'reissued-suspended' },
+      { case: 'the watch missed a generation', h: history(3, 3, 0), outcome: 'reissued-suspended' },
+      { case: 'nothing was seen at all', h: undefined, outcome: 'reissued-suspended' },
+      { case: 'the watch saw every generation unsuspended', h: history(1, 3, 0), outcome: 'up-to-date' },
+    ])('$case: $outcome', ({ h, outcome }) => {
+      const w = flipped();
+      const p = planDomain({ ...stateOf(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
+
+      expect(p.outcome).toBe(outcome);
+      if (outcome === 'reissued-suspended') {
+        expect(statusOf(p).revokedTokens?.[0]).toMatchObject({ id: T1.id, reason: 'Suspended' });
+        expect(eventsOf(p)[0]).toMatchObject({ type: 'Warning', reason: 'TokenRevoked' });
+      }
+    });
+
+    it('keeps the token after a single edit that did not suspend, whatever the watch saw', () => {
+      const w = editSpec(issuedWorld(), { sendEmailInvitations: false });
+
+      expect(plan(w).outcome).toBe('up-to-date');
+    });
+  });
+});
+
+describe('suspendedSinceRecorded', () => {
+  const recordedAt1 = () => issuedWorld().domain;
+  const atGeneration = (g: number, spec: Partial<ScimDomainSpec> = {}) => {
+    const d = recordedAt1();
+    return { ...d, metadata: { ...d.metadata, generation: g }, spec: { ...d.spec, ...spec } };
+  };
+  it.each<{ case: string; d: ScimDomain; h?: GenerationHistory; want: string }>([
+    { case: 'no change since Ready', d: atGeneration(1), want: 'no' },
+    { case: 'one change since Ready', d: atGeneration(2), want: 'no' },
+    { case: 'two changes, none seen', d: atGeneration(3), want: 'unknown' },
+    {
+      case: 'two changes, both seen unsuspended',
+      d: atGeneration(3),
+      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
+      want: 'no',
+    },
+    {
+      case: 'two changes, a suspension seen',
+      d: atGeneration(3),
+      h: { uid: UID, from: 2, to: 3, lastSuspended: 2 },
+      want: 'yes',
+    },
+    {
+      case: 'a suspension before Ready was recorded',
+      d: atGeneration(3),
+      h: { uid: UID, from: 1, to: 3, lastSuspended: 1 },
+      want: 'no',
+    },
+    {
+      case: 'history of an older object of that name',
+      d: atGeneration(3),
+      h: { uid: 'other', from: 1, to: 3, lastSuspended: 0 },
+      want: 'unknown',
+    },
+    {
+      case: 'history that stops short',
+      d: atGeneration(4),
+      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
+      want: 'unknown',
+    },
+  ])('$case: $want', ({ d, h, want }) => {
+    expect(suspendedSinceRecorded(d, h)).toBe(want);
+  });
+});
+
+describe('observeGeneration', () => {
+  it.each<{ case: string; h?: GenerationHistory; g: number; suspended: boolean; want: GenerationHistory }>([
+    {
+      case: 'starts a history',
+      g: 4,
+      suspended: false,
+      want: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
+    },
+    {
+      case: 'extends it by the next generation',
+      h: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
+      g: 5,
+      suspended: true,
+      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+    },
+    {
+      case: 'keeps it for a status-only update',
+      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      g: 5,
+      suspended: true,
+      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+    },
+    {
+      case: 'starts again after a gap',
+      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      g: 7,
+      suspended: false,
+      want: { uid: UID, from: 7, to: 7, lastSuspended: 0 },
+    },
+  ])('$case', ({ h, g, suspended, want }) => {
+    expect(observeGeneration(h, UID, g, suspended)).toEqual(want);
   });
 });

@@ -5,7 +5,13 @@
 // over a Secret whose generation equals the one recorded in status, as generation + 1, and status is
 // then switched in a write that carries the domain's resourceVersion. So a Secret one generation
 // ahead of status is a write whose status write did not happen (crash, conflict): it is adopted,
-// never re-issued; anything else that disagrees with status is tampering or loss.
+// never re-issued — but only if its seal (token-seal.ts) proves the operator wrote it, because the
+// namespace `edit` role may write Secrets too; anything else that disagrees with status is tampering
+// or loss (SPEC §2.3).
+//
+// Revocation never waits for a Secret write: every Secret write that replaces a token carries the
+// status that revokes the old one anyway (`ifRefused`), which the reconciler writes when the API
+// server refuses the Secret write (an immutable Secret, quota, admission, a conflict).
 import {
   ConditionType,
   DomainReason,
@@ -26,6 +32,7 @@ import {
   type ScimDomainStatus,
   type TokenStatus,
 } from '../api/types.js';
+import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from './token-seal.js';
 import {
   conditionsEqualIgnoringTime,
   getCondition,
@@ -33,11 +40,30 @@ import {
   setCondition,
   type Condition,
 } from './conditions.js';
-import { checkTokenFormat, tokenFingerprint, tokenSha256 } from './token.js';
+import { TOKEN_ID_PATTERN, checkTokenFormat, tokenFingerprint, tokenSha256 } from './token.js';
 
 /** Why a token was (re)written; kept on the Secret so that adopting an unrecorded write knows. */
 export const CAUSE_ANNOTATION = 'scim.tokens.dev/issue-cause';
-export type IssueCause = 'Issued' | 'SecretLost' | 'SecretTampered' | 'Rotated';
+export type IssueCause = 'Issued' | 'SecretLost' | 'SecretTampered' | 'Rotated' | 'Suspended';
+
+/** kubectl's record of the last applied object: it can hold a Secret's data in plain sight. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The Secret annotations the operator owns: it writes them and a write replaces them; any other
+ * annotation (added by people or tools) is carried over, except LAST_APPLIED_ANNOTATION.
+ */
+export const MANAGED_SECRET_ANNOTATIONS: readonly string[] = [
+  GENERATION_ANNOTATION,
+  CAUSE_ANNOTATION,
+  REVEALED_ANNOTATION,
+  ROTATION_ANNOTATION,
+  ROTATION_NAME_ANNOTATION,
+  SEAL_ANNOTATION,
+];
+
+// A Kubernetes object name (RFC 1123 subdomain): what a rotation name copied into status must be.
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** A Secret as the planner sees it: data already decoded. */
 export interface SecretView {
@@ -45,6 +71,8 @@ export interface SecretView {
   uid: string;
   resourceVersion: string;
   type?: string;
+  /** `immutable: true`: the Secret can only be deleted and created again, never updated. */
+  immutable?: boolean;
   controllerUid?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -65,6 +93,22 @@ export interface DomainState {
   secret?: SecretView;
   /** The Secret named in status.secretName when that differs from the effective name. */
   previousSecret?: SecretView;
+  /**
+   * What the controller saw of spec.suspend since the generation its Ready condition records:
+   * `suspended` if some generation in between was suspended, `unknown` if it did not see them all
+   * (see suspendedSinceRecorded). Absent: none seen.
+   */
+  suspendHistory?: GenerationHistory;
+}
+
+/** Contiguous generations of one ScimDomain seen by the controller's watch, and the last suspended one. */
+export interface GenerationHistory {
+  uid: string;
+  /** First and last generation of the unbroken run of generations seen. */
+  from: number;
+  to: number;
+  /** The highest generation seen with spec.suspend true; 0 if none. */
+  lastSuspended: number;
 }
 
 export interface NewToken {
@@ -77,6 +121,7 @@ export interface NewToken {
 export interface PlanDeps {
   now: string;
   issue: () => NewToken;
+  sealer: TokenSealer;
 }
 
 export interface SecretContent {
@@ -85,10 +130,26 @@ export interface SecretContent {
   labels: Record<string, string>;
 }
 
+/**
+ * `ifRefused`: the domain status to write when the API server refuses this Secret write — the
+ * revocation that must not wait for it (SPEC §2.3).
+ */
 export type Action =
-  | { kind: 'createSecret'; name: string; content: SecretContent }
-  | { kind: 'replaceSecret'; name: string; resourceVersion: string; content: SecretContent }
-  | { kind: 'deleteSecret'; name: string; uid: string; resourceVersion: string }
+  | { kind: 'createSecret'; name: string; content: SecretContent; ifRefused?: ScimDomainStatus }
+  | {
+      kind: 'replaceSecret';
+      name: string;
+      resourceVersion: string;
+      content: SecretContent;
+      ifRefused?: ScimDomainStatus;
+    }
+  | {
+      kind: 'deleteSecret';
+      name: string;
+      uid: string;
+      resourceVersion: string;
+      ifRefused?: ScimDomainStatus;
+    }
   | { kind: 'writeStatus'; status: ScimDomainStatus }
   | { kind: 'event'; type: 'Normal' | 'Warning'; reason: string; message: string };
 
@@ -143,13 +204,14 @@ function selfConsistentToken(s: SecretView): string | undefined {
 }
 
 /** How the Secret relates to the token recorded in status (SPEC §2.3). */
-const CAUSES: readonly IssueCause[] = ['Issued', 'SecretLost', 'SecretTampered', 'Rotated'];
+const CAUSES: readonly IssueCause[] = ['Issued', 'SecretLost', 'SecretTampered', 'Rotated', 'Suspended'];
 
 export function judgeSecret(
   secret: SecretView | undefined,
   domainUid: string,
-  recorded?: TokenStatus,
-  revoked: readonly RevokedToken[] = [],
+  recorded: TokenStatus | undefined,
+  revoked: readonly RevokedToken[],
+  sealer: TokenSealer,
 ): SecretVerdict {
   if (!secret) return { kind: 'missing' };
   if (secret.controllerUid !== domainUid) return { kind: 'foreign' };
@@ -170,22 +232,135 @@ export function judgeSecret(
     generation === expected &&
     (!recorded || generation > recorded.generation)
   ) {
-    const annotated = secret.annotations[CAUSE_ANNOTATION] as IssueCause | undefined;
-    const cause = annotated && CAUSES.includes(annotated) ? annotated : 'Issued';
-    const rotationUid = secret.annotations[ROTATION_ANNOTATION];
-    const rotationName = secret.annotations[ROTATION_NAME_ANNOTATION];
-    return {
-      kind: 'pending',
-      token: own,
-      id: secret.data[SecretKeys.id] ?? '',
-      generation: Math.max(generation, 1),
-      cause,
-      ...(rotationUid ? { rotationUid } : {}),
-      ...(rotationName ? { rotationName } : {}),
-    };
+    const pending = sealedWrite(secret, own, domainUid, Math.max(generation, 1), sealer);
+    if (pending) return pending;
   }
   if (!recorded && token === undefined) return { kind: 'empty', generation };
   return { kind: 'tampered' };
+}
+
+/** The unrecorded write a Secret holds, if the operator's seal over it verifies; undefined otherwise. */
+function sealedWrite(
+  secret: SecretView,
+  token: string,
+  domainUid: string,
+  generation: number,
+  sealer: TokenSealer,
+): Extract<SecretVerdict, { kind: 'pending' }> | undefined {
+  const a = secret.annotations;
+  const cause = (a[CAUSE_ANNOTATION] ?? 'Issued') as IssueCause;
+  const id = secret.data[SecretKeys.id] ?? '';
+  const rotationUid = a[ROTATION_ANNOTATION];
+  const rotationName = a[ROTATION_NAME_ANNOTATION];
+  // Strings that go into status must be what the operator writes, sealed or not.
+  if (!CAUSES.includes(cause) || !TOKEN_ID_PATTERN.test(id)) return undefined;
+  if (rotationName !== undefined && !OBJECT_NAME.test(rotationName)) return undefined;
+  const binding: TokenBinding = {
+    domainUid,
+    generation,
+    sha256: tokenSha256(token),
+    id,
+    cause,
+    ...(rotationUid !== undefined ? { rotationKey: rotationUid } : {}),
+    ...(rotationName !== undefined ? { rotationName } : {}),
+  };
+  if (!sealer.verify(binding, a[SEAL_ANNOTATION])) return undefined;
+  return {
+    kind: 'pending',
+    token,
+    id,
+    generation,
+    cause,
+    ...(rotationUid ? { rotationUid } : {}),
+    ...(rotationName ? { rotationName } : {}),
+  };
+}
+
+/**
+ * The annotations of a Secret that receives a new token: its generation, why it was written, the
+ * rotation that wrote it, and the seal over all of that.
+ */
+export function newTokenAnnotations(
+  sealer: TokenSealer,
+  domainUid: string,
+  token: { id: string; sha256: string; generation: number },
+  cause: IssueCause,
+  rotation?: { key: string; name: string },
+): Record<string, string> {
+  const seal = sealer.seal({
+    domainUid,
+    generation: token.generation,
+    sha256: token.sha256,
+    id: token.id,
+    cause,
+    ...(rotation ? { rotationKey: rotation.key, rotationName: rotation.name } : {}),
+  });
+  return {
+    [GENERATION_ANNOTATION]: String(token.generation),
+    [CAUSE_ANNOTATION]: cause,
+    ...(rotation ? { [ROTATION_ANNOTATION]: rotation.key, [ROTATION_NAME_ANNOTATION]: rotation.name } : {}),
+    [SEAL_ANNOTATION]: seal,
+  };
+}
+
+/**
+ * The writes that make Secret `name` hold `content`: create it, replace it, or — an immutable
+ * Secret cannot be updated — delete it (UID and resourceVersion preconditions) and create it again.
+ */
+export function writeSecret(
+  existing: SecretView | undefined,
+  name: string,
+  content: SecretContent,
+  ifRefused?: ScimDomainStatus,
+): Action[] {
+  const refused = ifRefused ? { ifRefused } : {};
+  if (!existing) return [{ kind: 'createSecret', name, content, ...refused }];
+  if (existing.immutable === true) {
+    return [
+      {
+        kind: 'deleteSecret',
+        name: existing.name,
+        uid: existing.uid,
+        resourceVersion: existing.resourceVersion,
+        ...refused,
+      },
+      { kind: 'createSecret', name, content, ...refused },
+    ];
+  }
+  return [{ kind: 'replaceSecret', name, resourceVersion: existing.resourceVersion, content, ...refused }];
+}
+
+/** The history after the watch showed generation `generation` of a domain (pure). */
+export function observeGeneration(
+  h: GenerationHistory | undefined,
+  uid: string,
+  generation: number,
+  suspended: boolean,
+): GenerationHistory {
+  if (h && h.uid === uid && generation <= h.to) return h;
+  if (h && h.uid === uid && generation === h.to + 1)
+    return { ...h, to: generation, lastSuspended: suspended ? generation : h.lastSuspended };
+  return { uid, from: generation, to: generation, lastSuspended: suspended ? generation : 0 };
+}
+
+/**
+ * Whether the ScimDomain was (or may have been) suspended since the generation its Ready condition
+ * records, though it is not suspended now (SPEC §2.3: a token revoked by a suspension never verifies
+ * again, even when the suspension is undone before the operator saw it). One generation later is
+ * the current spec itself; further back, only an unbroken watch history can tell.
+ */
+export function suspendedSinceRecorded(
+  d: ScimDomain,
+  history: GenerationHistory | undefined,
+): 'no' | 'yes' | 'unknown' {
+  const ready = getCondition(d.status?.conditions, ConditionType.Ready);
+  if (!d.status?.token || ready?.status !== 'True') return 'no';
+  const recorded = ready.observedGeneration ?? 0;
+  const current = d.metadata.generation ?? 0;
+  if (current - recorded <= 1) return 'no';
+  if (!history || history.uid !== d.metadata.uid || history.from > recorded + 1 || history.to < current)
+    return 'unknown';
+  return history.lastSuspended > recorded ? 'yes' : 'no';
 }
 
 export function secretContent(
@@ -210,7 +385,7 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
 function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
   const revealed = d.spec.revealOnce === true && s.annotations[REVEALED_ANNOTATION] === 'true';
   const annotations: Record<string, string> = {};
-  for (const k of [GENERATION_ANNOTATION, CAUSE_ANNOTATION, REVEALED_ANNOTATION]) {
+  for (const k of [GENERATION_ANNOTATION, CAUSE_ANNOTATION, REVEALED_ANNOTATION, SEAL_ANNOTATION]) {
     const v = s.annotations[k];
     if (v !== undefined) annotations[k] = v;
   }
@@ -227,18 +402,14 @@ function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
 
 function secretNeedsUpdate(s: SecretView, want: SecretContent): boolean {
   const managedAnnotations = Object.fromEntries(
-    [
-      GENERATION_ANNOTATION,
-      CAUSE_ANNOTATION,
-      REVEALED_ANNOTATION,
-      ROTATION_ANNOTATION,
-      ROTATION_NAME_ANNOTATION,
-    ]
-      .filter((k) => s.annotations[k] !== undefined)
-      .map((k) => [k, s.annotations[k] as string]),
+    MANAGED_SECRET_ANNOTATIONS.filter((k) => s.annotations[k] !== undefined).map((k) => [
+      k,
+      s.annotations[k] as string,
+    ]),
   );
   return (
     !sameRecord(s.data, want.data) ||
+    s.annotations[LAST_APPLIED_ANNOTATION] !== undefined ||
     !sameRecord(managedAnnotations, want.annotations) ||
     s.labels[MANAGED_BY_LABEL] !== MANAGED_BY
   );
@@ -326,6 +497,12 @@ const lossMessage = (cause: 'SecretLost' | 'SecretTampered', secretName: string)
 
 export const readyMessage = (t: TokenStatus) => `token ${t.id} (${t.fingerprint}) is current`;
 
+interface ReadyInput {
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
 /** Plans one reconcile of a ScimDomain. */
 export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
   const d = state.domain;
@@ -343,38 +520,21 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
   const previousReady = status.conditions?.find((c) => c.type === ConditionType.Ready);
   const transitionedTo = (reason: string) =>
     previousReady?.reason !== reason || previousReady.status === 'True';
-
-  if (d.metadata.deletionTimestamp) return { actions, outcome: 'deleting' };
-
-  // 1. Domain ownership across namespaces.
-  const owner = domainOwner(state.claimants);
-  if (owner && (owner.namespace !== d.metadata.namespace || owner.name !== d.metadata.name)) {
-    const message = `domain ${d.spec.domain} is already claimed by ScimDomain ${owner.namespace}/${owner.name} (the oldest claim wins); no token is issued while it exists`;
-    writeStatusIfChanged(
-      withConditions(
-        status,
-        generation,
-        now,
-        { status: 'False', reason: DomainReason.DomainConflict, message },
-        { reason: DomainReason.DomainConflict, message },
-      ),
-    );
-    if (transitionedTo(DomainReason.DomainConflict)) event('Warning', EventReason.DomainConflict, message);
-    return { actions, outcome: 'domain-conflict' };
-  }
-
-  // 2. Suspended: revoke at once (the status write), then scrub the plaintext.
-  if (d.spec.suspend === true) {
+  // The token leaves status and the plaintext leaves the Secret: the status write revokes it, the
+  // Secret write (after it) scrubs it.
+  const revokeAndScrub = (
+    reason: RevocationReason,
+    ready: ReadyInput,
+    why: string,
+    stalled?: { reason: string; message: string },
+  ) => {
     const revoked = status.token;
     const next = withConditions(
-      { ...status, token: undefined, revokedTokens: revoke(status, 'Suspended', now), secretName },
+      { ...status, revokedTokens: revoke(status, reason, now), secretName },
       generation,
       now,
-      {
-        status: 'False',
-        reason: DomainReason.Suspended,
-        message: 'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
-      },
+      ready,
+      stalled,
     );
     delete next.token;
     writeStatusIfChanged(next);
@@ -382,7 +542,7 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
       event(
         'Normal',
         EventReason.TokenRevoked,
-        `token ${revoked.id} (${revoked.fingerprint}) revoked: provisioning suspended`,
+        `token ${revoked.id} (${revoked.fingerprint}) revoked: ${why}`,
       );
     const s = state.secret;
     if (s && s.controllerUid === uid) {
@@ -390,20 +550,43 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
       const gen = s.annotations[GENERATION_ANNOTATION];
       if (gen !== undefined) keep[GENERATION_ANNOTATION] = gen;
       const want = secretContent(d, {}, keep);
-      if (secretNeedsUpdate(s, want)) {
-        actions.push({
-          kind: 'replaceSecret',
-          name: s.name,
-          resourceVersion: s.resourceVersion,
-          content: want,
-        });
-      }
+      if (secretNeedsUpdate(s, want)) actions.push(...writeSecret(s, s.name, want));
     }
+  };
+
+  if (d.metadata.deletionTimestamp) return { actions, outcome: 'deleting' };
+
+  // 1. Domain ownership across namespaces. A loser holds no token: when it becomes the owner it is
+  //    issued a fresh one, never the one it held before (SPEC §2.3).
+  const owner = domainOwner(state.claimants);
+  if (owner && (owner.namespace !== d.metadata.namespace || owner.name !== d.metadata.name)) {
+    const message = `domain ${d.spec.domain} is already claimed by ScimDomain ${owner.namespace}/${owner.name} (the oldest claim wins); no token is issued while it exists`;
+    revokeAndScrub(
+      'DomainConflict',
+      { status: 'False', reason: DomainReason.DomainConflict, message },
+      `domain ${d.spec.domain} is claimed by ScimDomain ${owner.namespace}/${owner.name}`,
+      { reason: DomainReason.DomainConflict, message },
+    );
+    if (transitionedTo(DomainReason.DomainConflict)) event('Warning', EventReason.DomainConflict, message);
+    return { actions, outcome: 'domain-conflict' };
+  }
+
+  // 2. Suspended: revoke at once (the status write), then scrub the plaintext.
+  if (d.spec.suspend === true) {
+    revokeAndScrub(
+      'Suspended',
+      {
+        status: 'False',
+        reason: DomainReason.Suspended,
+        message: 'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
+      },
+      'provisioning suspended',
+    );
     return { actions, outcome: 'suspended' };
   }
 
   // 3. A Secret of that name that is not ours is never touched.
-  const verdict = judgeSecret(state.secret, uid, status.token, status.revokedTokens);
+  const verdict = judgeSecret(state.secret, uid, status.token, status.revokedTokens ?? [], deps.sealer);
   if (verdict.kind === 'foreign') {
     const message = `Secret ${d.metadata.namespace}/${secretName} exists and is not owned by this ScimDomain; delete it or set spec.secretName to another name`;
     writeStatusIfChanged(
@@ -419,7 +602,12 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     return { actions, outcome: 'secret-conflict' };
   }
 
-  // 4. spec.secretName changed: the token moves, then the old Secret goes.
+  // 4. Suspended and unsuspended again before this controller recorded the suspension: the token
+  //    it revoked stays revoked (the verifier has refused it since the suspension), so a fresh one.
+  const suspendedSince =
+    verdict.kind === 'consistent' ? suspendedSinceRecorded(d, state.suspendHistory) : 'no';
+
+  // 5. spec.secretName changed: the token moves, then the old Secret goes.
   const prev = state.previousSecret;
   if (verdict.kind === 'missing' && prev && prev.controllerUid === uid && status.token) {
     const moved = desiredForExisting(d, prev);
@@ -462,102 +650,111 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
       message: readyMessage(token),
     });
 
-  switch (verdict.kind) {
-    case 'consistent': {
-      const s = state.secret!;
-      const want = desiredForExisting(d, s);
-      if (secretNeedsUpdate(s, want)) {
-        actions.push({
-          kind: 'replaceSecret',
-          name: s.name,
-          resourceVersion: s.resourceVersion,
-          content: want,
-        });
-        if (s.data[SecretKeys.token] !== undefined && want.data[SecretKeys.token] === undefined) {
-          event(
-            'Normal',
-            EventReason.TokenRevealed,
-            `token ${status.token!.id} was revealed; its plaintext is removed from Secret ${s.name} (revealOnce)`,
-          );
-        }
-      }
-      writeStatusIfChanged(ready(status.token!));
-      deletePrevious();
-      return { actions, outcome: 'up-to-date' };
-    }
-    case 'pending': {
-      // A token written to the Secret whose status write never happened: record it now.
-      const token = describe({ id: verdict.id, token: verdict.token }, now, verdict.generation);
-      const reason: RevocationReason | undefined =
-        verdict.cause === 'Issued' ? undefined : verdict.cause === 'Rotated' ? 'Rotated' : verdict.cause;
-      const extra: Partial<ScimDomainStatus> = reason ? { revokedTokens: revoke(status, reason, now) } : {};
-      if (verdict.rotationUid) {
-        // The same write that switches the token records the rotation as applied (SPEC §2.6).
-        extra.appliedRotations = [verdict.rotationUid, ...(status.appliedRotations ?? [])].slice(
-          0,
-          APPLIED_ROTATIONS_LIMIT,
-        );
-        extra.lastRotation = { name: verdict.rotationName ?? '', uid: verdict.rotationUid, time: now };
-      }
-      actions.push({ kind: 'writeStatus', status: ready(token, extra) });
-      const old = status.token;
-      if (old && (verdict.cause === 'SecretLost' || verdict.cause === 'SecretTampered')) {
+  if (verdict.kind === 'consistent' && suspendedSince === 'no') {
+    const s = state.secret!;
+    const want = desiredForExisting(d, s);
+    if (secretNeedsUpdate(s, want)) {
+      actions.push(...writeSecret(s, s.name, want));
+      if (s.data[SecretKeys.token] !== undefined && want.data[SecretKeys.token] === undefined) {
         event(
-          'Warning',
-          verdict.cause,
-          `${lossMessage(verdict.cause, secretName)}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
+          'Normal',
+          EventReason.TokenRevealed,
+          `token ${status.token!.id} was revealed; its plaintext is removed from Secret ${s.name} (revealOnce)`,
         );
       }
-      event(
-        'Normal',
-        EventReason.TokenIssued,
-        `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
-      );
-      deletePrevious();
-      return { actions, outcome: 'adopted' };
     }
-    case 'missing':
-    case 'empty':
-    case 'tampered': {
-      const cause: IssueCause = !status.token
-        ? 'Issued'
-        : verdict.kind === 'missing'
-          ? 'SecretLost'
-          : 'SecretTampered';
-      const baseGeneration = status.token?.generation ?? (verdict.kind === 'empty' ? verdict.generation : 0);
-      const fresh = deps.issue();
-      const token = describe(fresh, now, baseGeneration + 1);
-      const content = secretContent(d, fresh, {
-        [GENERATION_ANNOTATION]: String(token.generation),
-        [CAUSE_ANNOTATION]: cause,
-      });
-      const s = state.secret;
-      actions.push(
-        s
-          ? { kind: 'replaceSecret', name: s.name, resourceVersion: s.resourceVersion, content }
-          : { kind: 'createSecret', name: secretName, content },
-      );
-      const old = status.token;
-      const revokedTokens = cause === 'Issued' ? status.revokedTokens : revoke(status, cause, now);
-      actions.push({ kind: 'writeStatus', status: ready(token, revokedTokens ? { revokedTokens } : {}) });
-      if (old && cause !== 'Issued') {
-        event(
-          'Warning',
-          cause,
-          `${lossMessage(cause, secretName)}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
-        );
-      }
-      event(
-        'Normal',
-        EventReason.TokenIssued,
-        `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
-      );
-      deletePrevious();
-      return {
-        actions,
-        outcome:
-          cause === 'Issued' ? 'issued' : cause === 'SecretLost' ? 'reissued-lost' : 'reissued-tampered',
-      };
-    }
+    writeStatusIfChanged(ready(status.token!));
+    deletePrevious();
+    return { actions, outcome: 'up-to-date' };
   }
+
+  if (verdict.kind === 'pending') {
+    // A token this operator wrote to the Secret whose status write never happened: record it now.
+    const token = describe({ id: verdict.id, token: verdict.token }, now, verdict.generation);
+    const reason: RevocationReason | undefined =
+      verdict.cause === 'Issued' ? undefined : verdict.cause === 'Rotated' ? 'Rotated' : verdict.cause;
+    const extra: Partial<ScimDomainStatus> = reason ? { revokedTokens: revoke(status, reason, now) } : {};
+    if (verdict.rotationUid) {
+      // The same write that switches the token records the rotation as applied (SPEC §2.6).
+      extra.appliedRotations = [verdict.rotationUid, ...(status.appliedRotations ?? [])].slice(
+        0,
+        APPLIED_ROTATIONS_LIMIT,
+      );
+      extra.lastRotation = { name: verdict.rotationName ?? '', uid: verdict.rotationUid, time: now };
+    }
+    actions.push({ kind: 'writeStatus', status: ready(token, extra) });
+    const old = status.token;
+    if (old && (verdict.cause === 'SecretLost' || verdict.cause === 'SecretTampered')) {
+      event(
+        'Warning',
+        verdict.cause,
+        `${lossMessage(verdict.cause, secretName)}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
+      );
+    }
+    event(
+      'Normal',
+      EventReason.TokenIssued,
+      `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
+    );
+    deletePrevious();
+    return { actions, outcome: 'adopted' };
+  }
+
+  // 6. A new token: none yet, the Secret lost or tampered with, or a suspension to honour.
+  const cause: IssueCause = !status.token
+    ? 'Issued'
+    : verdict.kind === 'missing'
+      ? 'SecretLost'
+      : verdict.kind === 'consistent'
+        ? 'Suspended'
+        : 'SecretTampered';
+  const revocation: RevocationReason | undefined = cause === 'Issued' ? undefined : cause;
+  const s = state.secret;
+  const baseGeneration = status.token?.generation ?? (verdict.kind === 'empty' ? verdict.generation : 0);
+  const fresh = deps.issue();
+  const token = describe(fresh, now, baseGeneration + 1);
+  const content = secretContent(d, fresh, newTokenAnnotations(deps.sealer, uid, token, cause));
+  const old = status.token;
+  const revokedTokens = revocation ? revoke(status, revocation, now) : status.revokedTokens;
+  // Refused Secret write: the old token is revoked all the same, and the domain has none until a
+  // retry delivers one.
+  let ifRefused: ScimDomainStatus | undefined;
+  if (old && revocation) {
+    ifRefused = withConditions({ ...status, revokedTokens, secretName }, generation, now, {
+      status: 'False',
+      reason: DomainReason.ApiError,
+      message: `token ${old.id} (${old.fingerprint}) is revoked; its replacement could not be written to Secret ${secretName} and will be retried`,
+    });
+    delete ifRefused.token;
+  }
+  actions.push(...writeSecret(s, secretName, content, ifRefused));
+  actions.push({ kind: 'writeStatus', status: ready(token, revokedTokens ? { revokedTokens } : {}) });
+  if (old && revocation) {
+    const why =
+      revocation === 'Suspended'
+        ? `ScimDomain ${d.metadata.name} was suspended (or may have been) since generation ${previousReady?.observedGeneration ?? 0}`
+        : lossMessage(revocation as 'SecretLost' | 'SecretTampered', secretName);
+    event(
+      'Warning',
+      revocation === 'Suspended' ? EventReason.TokenRevoked : revocation,
+      `${why}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
+    );
+  }
+  event(
+    'Normal',
+    EventReason.TokenIssued,
+    `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
+  );
+  deletePrevious();
+  return {
+    actions,
+    outcome:
+      cause === 'Issued'
+        ? 'issued'
+        : revocation === 'Suspended'
+          ? 'reissued-suspended'
+          : cause === 'SecretLost'
+            ? 'reissued-lost'
+            : 'reissued-tampered',
+  };
 }

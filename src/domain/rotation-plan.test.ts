@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../api/types.js';
 import type { NewToken, SecretView } from './domain-plan.js';
-import { planRotations, type RotationAction } from './rotation-plan.js';
+import { planRotations, recordApplied, type RotationAction } from './rotation-plan.js';
+import { SEAL_ANNOTATION, createTokenSealer } from './token-seal.js';
+import { tokenSha256 } from './token.js';
+
+const sealer = createTokenSealer(Buffer.alloc(32, 1));
 
 const T0 = new Date('2026-11-29T12:00:00Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -86,7 +90,7 @@ describe('planRotations', () => {
   it('applies a one-shot rotation: intent, Secret, domain commit, event, final status — in that order', () => {
     const plan = planRotations(
       { domain: domain(), secret, rotations: [rotation('r1', 0)] },
-      { now: at(1), graceMs: 300_000, issue },
+      { now: at(1), graceMs: 300_000, issue, sealer },
     );
     expect(kinds(plan.actions)).toEqual([
       'writeRotationStatus',
@@ -113,7 +117,7 @@ describe('planRotations', () => {
   it('applies only the oldest of several rotations per reconcile and asks to come back at once', () => {
     const plan = planRotations(
       { domain: domain(), secret, rotations: [rotation('r2', 2), rotation('r1', 1)] },
-      { now: at(3), graceMs: 300_000, issue },
+      { now: at(3), graceMs: 300_000, issue, sealer },
     );
     expect(plan.actions.filter((a) => a.kind === 'replaceSecret')).toHaveLength(1);
     expect(plan.actions[0]).toMatchObject({ name: 'r1' });
@@ -131,7 +135,7 @@ describe('planRotations', () => {
     };
     const plan = planRotations(
       { domain: d, secret, rotations: [rotation('r1', 0, {}, intent)] },
-      { now: at(9), graceMs: 300_000, issue },
+      { now: at(9), graceMs: 300_000, issue, sealer },
     );
     expect(kinds(plan.actions)).toEqual(['writeRotationStatus']);
     expect(plan.actions[0]).toMatchObject({
@@ -159,7 +163,7 @@ describe('planRotations', () => {
   ])('waits for %s', (_what, d, nowS, reason, stalled) => {
     const plan = planRotations(
       { ...(d ? { domain: d } : {}), rotations: [rotation('r1', 0)] },
-      { now: at(nowS), graceMs: 300_000, issue },
+      { now: at(nowS), graceMs: 300_000, issue, sealer },
     );
     const status = plan.actions.find((a) => a.kind === 'writeRotationStatus');
     expect(status).toMatchObject({
@@ -179,7 +183,7 @@ describe('planRotations', () => {
     const r = rotation('hourly', 0, { schedule: '@hourly' });
     const plan = planRotations(
       { domain: domain(), secret, rotations: [r] },
-      { now: at(5 * 3600 + 60), graceMs: 300_000, issue },
+      { now: at(5 * 3600 + 60), graceMs: 300_000, issue, sealer },
     );
     const commit = plan.actions.find((a) => a.kind === 'writeStatus');
     expect(commit).toMatchObject({
@@ -199,7 +203,7 @@ describe('planRotations', () => {
     const r = rotation('hourly', 0, { schedule: '@hourly' });
     const plan = planRotations(
       { domain: domain({}, { suspend: true }), rotations: [r] },
-      { now: at(3600 + 5), graceMs: 300_000, issue },
+      { now: at(3600 + 5), graceMs: 300_000, issue, sealer },
     );
     expect(plan.actions.some((a) => a.kind === 'replaceSecret')).toBe(false);
     expect(plan.actions.find((a) => a.kind === 'writeRotationStatus')).toMatchObject({
@@ -214,8 +218,125 @@ describe('planRotations', () => {
     const r = rotation('hourly', 0, { schedule: '@hourly' });
     const plan = planRotations(
       { domain: domain(), secret, rotations: [r] },
-      { now: at(600), graceMs: 300_000, issue },
+      { now: at(600), graceMs: 300_000, issue, sealer },
     );
     expect(plan.requeueAfterMs).toBe(3000 * 1000);
+  });
+
+  const oneShot = () =>
+    planRotations(
+      { domain: domain(), secret, rotations: [rotation('r1', 0)] },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+  type Of<K extends RotationAction['kind']> = Extract<RotationAction, { kind: K }>;
+  const first = <K extends RotationAction['kind']>(a: RotationAction[], kind: K) =>
+    a.find((x): x is Of<K> => x.kind === kind)!;
+
+  it('seals the new token with the rotation it belongs to', () => {
+    const write = first(oneShot().actions, 'replaceSecret');
+
+    expect(write.content.annotations).toMatchObject({
+      'scim.tokens.dev/rotation-uid': 'r1-uid',
+      'scim.tokens.dev/rotation-name': 'r1',
+      'scim.tokens.dev/token-generation': '4',
+    });
+    expect(
+      sealer.verify(
+        {
+          domainUid: 'd-uid',
+          generation: 4,
+          sha256: tokenSha256(write.content.data.token!),
+          id: write.content.data['token-id']!,
+          cause: 'Rotated',
+          rotationKey: 'r1-uid',
+          rotationName: 'r1',
+        },
+        write.content.annotations[SEAL_ANNOTATION],
+      ),
+    ).toBe(true);
+  });
+
+  // SPEC §2.3: revocation never waits for a Secret write.
+  it('carries, with the Secret write, the status that revokes the old token if the write is refused', () => {
+    const write = first(oneShot().actions, 'replaceSecret');
+    const fallback = write.ifRefused!;
+
+    expect(fallback.token).toBeUndefined();
+    expect(fallback.revokedTokens?.[0]).toMatchObject({ id: 'tok-old', reason: 'Rotated' });
+    expect(fallback.appliedRotations?.[0]).toBe('r1-uid');
+    expect(fallback.lastRotation).toMatchObject({ name: 'r1', uid: 'r1-uid' });
+    expect(fallback.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ApiError',
+    });
+  });
+
+  it('replaces an immutable Secret by deleting it (UID precondition) and creating it again', () => {
+    const plan = planRotations(
+      { domain: domain(), secret: { ...secret, immutable: true }, rotations: [rotation('r1', 0)] },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+
+    expect(kinds(plan.actions).slice(0, 4)).toEqual([
+      'writeRotationStatus',
+      'deleteSecret',
+      'createSecret',
+      'writeStatus',
+    ]);
+    expect(first(plan.actions, 'deleteSecret')).toMatchObject({ uid: 's', resourceVersion: '7' });
+    expect(first(plan.actions, 'deleteSecret').ifRefused?.token).toBeUndefined();
+  });
+});
+
+describe('recordApplied', () => {
+  const keys = (n: number, prefix = 'k') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const done = (name: string) =>
+    rotation(
+      name,
+      0,
+      {},
+      {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Rotated',
+            message: '',
+            lastTransitionTime: T0.toISOString(),
+          },
+        ],
+      },
+    );
+
+  it.each([
+    { case: 'a short list grows by one', before: keys(3), rotations: [], want: ['new', ...keys(3)] },
+    { case: 'a full list drops its oldest key', before: keys(50), rotations: [], want: ['new', ...keys(49)] },
+    {
+      case: 'the key of a one-shot that has not recorded its rotation stays, however old',
+      before: [...keys(49), 'old-uid'],
+      rotations: [rotation('old', 0)],
+      want: ['new', ...keys(48), 'old-uid'],
+    },
+    {
+      case: 'the key of a one-shot that recorded its rotation may go',
+      before: [...keys(49), 'old-uid'],
+      rotations: [done('old')],
+      want: ['new', ...keys(49)],
+    },
+    {
+      case: 'scheduled runs go oldest first',
+      before: [...keys(49), 'sched-uid@2026-01-01T00:00:00.000Z'],
+      rotations: [rotation('sched', 0, { schedule: '@daily' })],
+      want: ['new', ...keys(49)],
+    },
+  ])('$case', ({ before, rotations, want }) => {
+    expect(recordApplied(before, 'new', rotations)).toEqual(want);
+  });
+
+  it('never grows past the CRD bound of 100, even with 100 unrecorded one-shots', () => {
+    const rotations = keys(120, 'r').map((name) => rotation(name, 0));
+    const before = rotations.map((r) => r.metadata.uid!);
+
+    expect(recordApplied(before, 'new', rotations)).toHaveLength(100);
   });
 });

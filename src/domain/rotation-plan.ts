@@ -10,9 +10,8 @@ import {
   APPLIED_ROTATIONS_LIMIT,
   ConditionType,
   EventReason,
-  GENERATION_ANNOTATION,
-  ROTATION_ANNOTATION,
-  ROTATION_NAME_ANNOTATION,
+  APPLIED_ROTATIONS_MAX,
+  DomainReason,
   RotationReason,
   type RotationHistoryEntry,
   type ScimDomain,
@@ -23,17 +22,19 @@ import {
 } from '../api/types.js';
 import { getCondition, isTrue } from './conditions.js';
 import {
-  CAUSE_ANNOTATION,
   describe,
+  newTokenAnnotations,
   readyMessage,
   revoke,
   secretContent,
   statusUnchanged,
   withConditions,
+  writeSecret,
   type Action,
   type NewToken,
   type SecretView,
 } from './domain-plan.js';
+import type { TokenSealer } from './token-seal.js';
 import { dueTime, nextTime, parseSchedule } from './schedule.js';
 
 export type RotationAction =
@@ -62,6 +63,7 @@ export interface RotationDeps {
   /** How long a rotation waits for its domain to exist and be Ready (SPEC §2.2: 5 minutes). */
   graceMs: number;
   issue: () => NewToken;
+  sealer: TokenSealer;
 }
 
 export interface RotationPlan {
@@ -293,25 +295,37 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
       resourceVersion: r.metadata.resourceVersion ?? '',
       status: { ...(r.status ?? {}), previousToken: tokenRef(old), newToken: tokenRef(token) },
     });
-    actions.push({
-      kind: 'replaceSecret',
-      name: state.secret.name,
-      resourceVersion: state.secret.resourceVersion,
-      content: secretContent(d, fresh, {
-        [GENERATION_ANNOTATION]: String(token.generation),
-        [CAUSE_ANNOTATION]: 'Rotated',
-        [ROTATION_ANNOTATION]: first.key,
-        [ROTATION_NAME_ANNOTATION]: r.metadata.name,
-      }),
+    const rotated: ScimDomainStatus = {
+      ...d.status,
+      revokedTokens: revoke(d.status, 'Rotated', nowIso),
+      appliedRotations: recordApplied(d.status.appliedRotations ?? [], first.key, rotations),
+      lastRotation: { name: r.metadata.name, uid: r.metadata.uid ?? '', time: nowIso },
+    };
+    // The API server refused the Secret write: the rotation still revokes the old token (SPEC
+    // §2.3), and the domain has no token until a retry delivers a new one.
+    const ifRefused = withConditions({ ...rotated }, d.metadata.generation, nowIso, {
+      status: 'False',
+      reason: DomainReason.ApiError,
+      message: `token ${old.id} (${old.fingerprint}) is revoked by ScimTokenRotation ${r.metadata.name}; its replacement could not be written to Secret ${state.secret.name} and will be retried`,
     });
+    delete ifRefused.token;
+    actions.push(
+      ...writeSecret(
+        state.secret,
+        state.secret.name,
+        secretContent(
+          d,
+          fresh,
+          newTokenAnnotations(deps.sealer, d.metadata.uid ?? '', token, 'Rotated', {
+            key: first.key,
+            name: r.metadata.name,
+          }),
+        ),
+        ifRefused,
+      ),
+    );
     const domainStatus: ScimDomainStatus = withConditions(
-      {
-        ...d.status,
-        token,
-        revokedTokens: revoke(d.status, 'Rotated', nowIso),
-        appliedRotations: [first.key, ...(d.status.appliedRotations ?? [])].slice(0, APPLIED_ROTATIONS_LIMIT),
-        lastRotation: { name: r.metadata.name, uid: r.metadata.uid ?? '', time: nowIso },
-      },
+      { ...rotated, token },
       d.metadata.generation,
       nowIso,
       { status: 'True', reason: 'TokenIssued', message: readyMessage(token) },
@@ -379,6 +393,33 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
     }
   }
   return { actions, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+}
+
+/**
+ * `appliedRotations` with `key` in front, trimmed to APPLIED_ROTATIONS_LIMIT. What makes a one-shot
+ * rotation idempotent is its key here or its own status saying it rotated; so the key of a one-shot
+ * that is still here and has not recorded that is never trimmed — however many rotations follow it
+ * (up to APPLIED_ROTATIONS_MAX, the CRD's bound).
+ */
+export function recordApplied(
+  applied: readonly string[],
+  key: string,
+  rotations: readonly ScimTokenRotation[],
+): string[] {
+  const unrecorded = new Set(
+    rotations
+      .filter(
+        (r) =>
+          r.spec.schedule === undefined &&
+          getCondition(r.status?.conditions, ConditionType.Ready)?.reason !== RotationReason.Rotated,
+      )
+      .map((r) => r.metadata.uid ?? ''),
+  );
+  const out = [key, ...applied.filter((k) => k !== key)];
+  for (let i = out.length - 1; out.length > APPLIED_ROTATIONS_LIMIT && i > 0; i--) {
+    if (!unrecorded.has(out[i]!)) out.splice(i, 1);
+  }
+  return out.slice(0, APPLIED_ROTATIONS_MAX);
 }
 
 function rotatedStatus(

@@ -21,6 +21,8 @@ export interface DomainFixture {
   sendEmailInvitations?: boolean;
   identityProvider?: IdentityProvider;
   resourceVersion?: string;
+  /** metadata.generation; Ready records generation 1. Default 1. */
+  generation?: number;
 }
 
 export function scimDomainFixture(f: DomainFixture): ScimDomain {
@@ -33,7 +35,7 @@ export function scimDomainFixture(f: DomainFixture): ScimDomain {
       name: f.name,
       namespace,
       uid: `uid-${namespace}-${f.name}`,
-      generation: 1,
+      generation: f.generation ?? 1,
       resourceVersion: f.resourceVersion ?? '1',
       ...(f.deleting ? { deletionTimestamp: new Date(0), finalizers: ['example.com/hold'] } : {}),
     },

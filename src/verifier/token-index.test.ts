@@ -16,6 +16,12 @@ describe('which tokens a ScimDomain makes valid', () => {
     ['a domain with Ready=Unknown', { ready: 'Unknown' }, 'the ScimDomain is not Ready'],
     ['a domain without a Ready condition', { ready: 'absent' }, 'the ScimDomain is not Ready'],
     ['a domain without a token', { token: undefined }, 'the ScimDomain has no token'],
+    ['a domain edited once since Ready was recorded', { generation: 2 }, undefined],
+    [
+      'a domain edited twice since Ready was recorded (a suspension may have come and gone)',
+      { generation: 3 },
+      'the ScimDomain changed more than once since the operator recorded it',
+    ],
   ])('%s: %s', (_, overrides, why) => {
     const d = scimDomainFixture({ name: 'a', token, ...overrides });
     expect(tokenNotAccepted(d)).toBe(why);

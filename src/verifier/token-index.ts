@@ -6,13 +6,14 @@
 // update costs O(1) whatever the number of domains; nothing is ever rebuilt.
 //
 // Validity is decided only by the ScimDomain (SPEC §2.5): `status.token.sha256` of a domain whose
-// Ready condition is True, that is not suspended and not being deleted. The verifier never reads
+// Ready condition is True (recorded at most one generation ago), that is not suspended and not
+// being deleted. The verifier never reads
 // Secrets (SPEC §3).
 //
 // Pure apart from the injected clock, which only ages tombstones.
 
 import { ConditionType, type IdentityProvider, type ScimDomain } from '../api/types.js';
-import { isTrue } from '../domain/conditions.js';
+import { getCondition } from '../domain/conditions.js';
 
 /** What a valid token stands for; the verifier hands this to the application as headers. */
 export interface TokenGrant {
@@ -77,7 +78,13 @@ export function fingerprintOf(sha256Hex: string): string {
 export function tokenNotAccepted(d: ScimDomain): string | undefined {
   if (d.metadata.deletionTimestamp) return 'the ScimDomain is being deleted';
   if (d.spec?.suspend === true) return 'provisioning is suspended';
-  if (!isTrue(d.status?.conditions, ConditionType.Ready)) return 'the ScimDomain is not Ready';
+  const ready = getCondition(d.status?.conditions, ConditionType.Ready);
+  if (ready?.status !== 'True') return 'the ScimDomain is not Ready';
+  // Changed twice or more since the operator recorded Ready: a suspension may have come and gone in
+  // between, and a token it revoked never verifies again (SPEC §2.3). Refused until the operator
+  // has seen the domain again (it re-issues if it cannot rule that out).
+  if ((d.metadata.generation ?? 0) - (ready.observedGeneration ?? 0) > 1)
+    return 'the ScimDomain changed more than once since the operator recorded it';
   const sha = d.status?.token?.sha256;
   if (sha === undefined || !SHA256_HEX.test(sha)) return 'the ScimDomain has no token';
   return undefined;

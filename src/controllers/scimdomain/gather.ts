@@ -28,6 +28,7 @@ export function toSecretView(s: V1Secret): SecretView {
     uid: s.metadata?.uid ?? '',
     resourceVersion: s.metadata?.resourceVersion ?? '',
     type: s.type,
+    ...(s.immutable === true ? { immutable: true } : {}),
     controllerUid: controller?.kind === 'ScimDomain' ? controller.uid : undefined,
     labels: { ...(s.metadata?.labels ?? {}) },
     annotations: { ...(s.metadata?.annotations ?? {}) },

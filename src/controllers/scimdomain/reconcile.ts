@@ -9,27 +9,27 @@ import {
   DomainReason,
   DOMAIN_KIND,
   DOMAIN_PLURAL,
-  GENERATION_ANNOTATION,
   ROTATION_KIND,
   ROTATION_PLURAL,
   type ScimTokenRotation,
   GROUP,
-  REVEALED_ANNOTATION,
-  ROTATION_ANNOTATION,
-  ROTATION_NAME_ANNOTATION,
   SECRET_TYPE,
   VERSION,
   type ScimDomain,
   type ScimDomainStatus,
 } from '../../api/types.js';
 import {
-  CAUSE_ANNOTATION,
+  LAST_APPLIED_ANNOTATION,
+  MANAGED_SECRET_ANNOTATIONS,
   planDomain,
   statusUnchanged,
   type Action,
+  type GenerationHistory,
   type NewToken,
   type SecretView,
 } from '../../domain/domain-plan.js';
+import type { TokenSealer } from '../../domain/token-seal.js';
+import { redactTokens } from '../../observability/logger.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
 import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
@@ -45,14 +45,27 @@ export interface RotationCache {
   forDomain(namespace: string, domainName: string): ScimTokenRotation[];
 }
 
-/** Annotations the operator owns on a Secret; others (added by people or tools) are preserved. */
-const MANAGED_ANNOTATIONS = [
-  GENERATION_ANNOTATION,
-  CAUSE_ANNOTATION,
-  REVEALED_ANNOTATION,
-  ROTATION_ANNOTATION,
-  ROTATION_NAME_ANNOTATION,
-];
+/** At most this much of an API error's text goes into a condition message. */
+const CONDITION_ERROR_MAX = 512;
+
+/**
+ * An API error as a condition or log may show it: the Status message only (never a body), with
+ * anything token-shaped redacted (a policy or webhook may quote a request's data back) and cut short.
+ */
+export function errorText(err: unknown): string {
+  const text = redactTokens(describeError(err));
+  return text.length > CONDITION_ERROR_MAX ? `${text.slice(0, CONDITION_ERROR_MAX)}…` : text;
+}
+
+/** A refused Secret write, with the status that revokes regardless (Action.ifRefused). */
+class SecretWriteRefused extends Error {
+  constructor(
+    readonly original: unknown,
+    readonly ifRefused: ScimDomainStatus,
+  ) {
+    super(errorText(original));
+  }
+}
 
 export interface DomainReconcilerDeps {
   core: CoreV1Api;
@@ -71,6 +84,10 @@ export interface DomainReconcilerDeps {
   log: Logger;
   now: () => Date;
   issueToken: () => NewToken;
+  /** Seals the tokens this operator writes, so that only those are adopted (SPEC §2.3). */
+  sealer: TokenSealer;
+  /** The generations of a domain ("ns/name") the watch has seen: suspensions this reconcile missed. */
+  generationHistory?: (key: string) => GenerationHistory | undefined;
   /** Test-only failpoints (SCIM_FAILPOINT), e.g. "after-secret-write" exits the process there. */
   failpoint?: (name: string) => void;
 }
@@ -97,7 +114,12 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   let outcome = 'rotations';
   let requeueAfterMs: number | undefined;
   if (state) {
-    const plan = planDomain(state, { now: now.toISOString(), issue: deps.issueToken });
+    const history = deps.generationHistory?.(key);
+    const plan = planDomain(history ? { ...state, suspendHistory: history } : state, {
+      now: now.toISOString(),
+      issue: deps.issueToken,
+      sealer: deps.sealer,
+    });
     actions = plan.actions;
     outcome = plan.outcome;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
@@ -110,7 +132,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
         ...(state?.secret ? { secret: state.secret } : {}),
         rotations,
       },
-      { now, graceMs: deps.rotationGraceMs, issue: deps.issueToken },
+      { now, graceMs: deps.rotationGraceMs, issue: deps.issueToken, sealer: deps.sealer },
     );
     actions = plan.actions;
     requeueAfterMs = plan.requeueAfterMs;
@@ -135,7 +157,16 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   if (reportedApiError) requeueAfterMs = 0;
   try {
     await applyActions(deps, namespace, state?.domain, [state?.secret, state?.previousSecret], actions, log);
-  } catch (err) {
+  } catch (thrown) {
+    if (thrown instanceof SecretWriteRefused && state) {
+      // Whatever refused the Secret write (immutable, quota, admission, a racing writer), the
+      // revocation happens now; the work queue retries the delivery with backoff.
+      deps.liveSecretReads.add(key);
+      log.warn({ outcome, error: thrown.message }, 'Secret write refused; revoking without it');
+      await reportApiError(deps, state.domain, thrown.original, now, log, thrown.ifRefused);
+      throw thrown.original;
+    }
+    const err = thrown;
     if (isConflict(err) || isNotFound(err)) {
       // Someone else changed the domain, a rotation or the Secret since we read it: re-read, re-plan.
       deps.liveSecretReads.add(key);
@@ -197,9 +228,10 @@ async function reportApiError(
   err: unknown,
   now: Date,
   log: Logger,
+  base: ScimDomainStatus = d.status ?? {},
 ) {
-  const message = `the operator could not write to the API server and will retry: ${describeError(err)}`;
-  let status: ScimDomainStatus = { ...(d.status ?? {}) };
+  const message = `the operator could not write to the API server and will retry: ${errorText(err)}`;
+  let status: ScimDomainStatus = { ...base };
   let conditions = setCondition(
     status.conditions,
     {
@@ -212,13 +244,15 @@ async function reportApiError(
     now.toISOString(),
   );
   if (!status.token) {
+    // After a refused Secret write, Ready says what was revoked and why nothing replaced it yet.
+    const revoked = base === d.status ? undefined : getCondition(base.conditions, ConditionType.Ready);
     conditions = setCondition(
       conditions,
       {
         type: ConditionType.Ready,
         status: 'False',
         reason: DomainReason.ApiError,
-        message,
+        message: revoked ? `${revoked.message}: ${errorText(err)}` : message,
         observedGeneration: d.metadata.generation,
       },
       now.toISOString(),
@@ -229,7 +263,7 @@ async function reportApiError(
   try {
     await writeDomainStatus(deps, d, status);
   } catch (statusErr) {
-    log.debug({ error: describeError(statusErr) }, 'could not record the API error on the domain');
+    log.debug({ error: errorText(statusErr) }, 'could not record the API error on the domain');
   }
 }
 
@@ -261,7 +295,7 @@ function secretBody(
 ): V1Secret {
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(existing?.annotations ?? {}))
-    if (!MANAGED_ANNOTATIONS.includes(k)) annotations[k] = v;
+    if (!MANAGED_SECRET_ANNOTATIONS.includes(k) && k !== LAST_APPLIED_ANNOTATION) annotations[k] = v;
   Object.assign(annotations, content.annotations);
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(content.data)) data[k] = Buffer.from(v, 'utf8').toString('base64');
@@ -311,6 +345,15 @@ async function applyActions(
     return d;
   };
   for (const action of actions) {
+    try {
+      await applyAction(action);
+    } catch (err) {
+      if ('ifRefused' in action && action.ifRefused) throw new SecretWriteRefused(err, action.ifRefused);
+      throw err;
+    }
+  }
+
+  async function applyAction(action: RotationAction): Promise<void> {
     switch (action.kind) {
       case 'createSecret': {
         const created = await deps.core.createNamespacedSecret({
