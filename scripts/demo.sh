@@ -95,11 +95,17 @@ eval "$(bash "$root/test/controlplane/cluster.sh" env)"
 export KUBECONFIG
 BIN_DIR=$(dirname "$(command -v kubectl)")
 
-step "Installing the rotation admission policy and the user roles (config/admission, config/rbac)"
-kubectl apply --server-side --force-conflicts --field-manager scim-token-operator-demo \
-  -f "$root/config/admission" -f "$root/config/rbac"
-
+step "Installing the user roles and the admission policies (config/rbac, config/admission), bound to namespace $NS"
 kubectl get namespace "$NS" >/dev/null 2>&1 || kubectl create namespace "$NS"
+kubectl apply --server-side --force-conflicts --field-manager scim-token-operator-demo -f "$root/config/rbac"
+# The policies name the operator (here: you, the kubeconfig's user) and the controllers that may
+# delete token Secrets (this control plane's kube-controller-manager runs as scim-kcm). They bind to
+# the demo's namespace only: the local control plane is shared with the tests.
+me=$(kubectl auth whoami -o jsonpath='{.status.userInfo.username}')
+node --import tsx "$root/scripts/admission.ts" --operators "$me" \
+  --controllers "scim-kcm,system:serviceaccount:kube-system:generic-garbage-collector,system:serviceaccount:kube-system:namespace-controller" \
+  --scope-namespace "$NS" |
+  kubectl apply --server-side --force-conflicts --field-manager scim-token-operator-demo -f -
 
 step "Building the operator and kubectl-scim (npm run build)"
 npm run --silent build
@@ -113,9 +119,12 @@ fi
 for addr in "$VERIFY_ADDR" "$METRICS_ADDR"; do
   in_use "$addr" && die "something else is listening on $addr; stop it, or pick other addresses with SCIM_DEMO_VERIFY_ADDR / SCIM_DEMO_METRICS_ADDR"
 done
+# The key that seals the tokens the operator writes (kept across demo runs, readable only by you).
+[ -s "$D/seal.key" ] || (umask 077 && head -c 32 /dev/urandom >"$D/seal.key")
 # setsid: the operator outlives this script and a Ctrl-C in the terminal that started it.
 setsid node "$root/dist/src/main.js" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
   --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" \
+  --token-seal-key-file "$D/seal.key" \
   >>"$LOG" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
 operator_pid=$!

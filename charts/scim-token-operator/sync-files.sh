@@ -5,12 +5,14 @@
 #
 #   crds/*.yaml                             -> charts/scim-token-operator/crds/
 #   config/rbac/user-roles.yaml             -> charts/scim-token-operator/files/user-roles.yaml
-#   config/admission/rotation-policy.yaml   -> charts/scim-token-operator/files/rotation-policy.yaml
+#   config/admission/*-policy.yaml          -> charts/scim-token-operator/files/*-policy.yaml
 set -euo pipefail
 chart=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$chart/../.." && pwd)
 rm -f "$chart"/crds/*.yaml
 cp "$root"/crds/*.yaml "$chart/crds/"
 cp "$root/config/rbac/user-roles.yaml" "$chart/files/user-roles.yaml"
-cp "$root/config/admission/rotation-policy.yaml" "$chart/files/rotation-policy.yaml"
+for f in rotation-policy token-secret-policy domain-policy; do
+  cp "$root/config/admission/$f.yaml" "$chart/files/$f.yaml"
+done
 echo "chart copies refreshed from crds/ and config/"

@@ -61,12 +61,7 @@ export const RotationReason = {
 export type RotationReason = (typeof RotationReason)[keyof typeof RotationReason];
 
 export type RevocationReason =
-  | 'Rotated'
-  | 'Suspended'
-  | 'SecretTampered'
-  | 'SecretLost'
-  | 'Deleted'
-  | 'DomainConflict';
+  'Rotated' | 'Suspended' | 'SecretTampered' | 'SecretLost' | 'Deleted' | 'DomainConflict';
 
 export const EventReason = {
   TokenIssued: 'TokenIssued',

@@ -6,7 +6,6 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
   REVEALED_ANNOTATION,
-  ROTATION_ANNOTATION,
   SECRET_TYPE,
   type RevokedToken,
   type ScimDomain,
@@ -37,7 +36,7 @@ import {
   type SecretView,
 } from './domain-plan.js';
 import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from './token.js';
-import { SEAL_ANNOTATION, createTokenSealer } from './token-seal.js';
+import { createTokenSealer } from './token-seal.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures

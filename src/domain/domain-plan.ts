@@ -733,7 +733,7 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     const why =
       revocation === 'Suspended'
         ? `ScimDomain ${d.metadata.name} was suspended (or may have been) since generation ${previousReady?.observedGeneration ?? 0}`
-        : lossMessage(revocation as 'SecretLost' | 'SecretTampered', secretName);
+        : lossMessage(revocation, secretName);
     event(
       'Warning',
       revocation === 'Suspended' ? EventReason.TokenRevoked : revocation,

@@ -111,6 +111,8 @@ describe('one source', () => {
   it.each([
     ['config/rbac/user-roles.yaml', 'files/user-roles.yaml'],
     ['config/admission/rotation-policy.yaml', 'files/rotation-policy.yaml'],
+    ['config/admission/token-secret-policy.yaml', 'files/token-secret-policy.yaml'],
+    ['config/admission/domain-policy.yaml', 'files/domain-policy.yaml'],
   ])('renders %s from a byte-identical copy', (source, copy) => {
     expect(
       readFileSync(path.join(CHART_DIR, copy), 'utf8'),
@@ -122,15 +124,43 @@ describe('one source', () => {
     'renders the objects of %s as they are, adding only labels',
     (dir) => {
       const rendered = render({ release: RELEASE, namespace: 'scim-system' });
-      for (const source of readManifests(path.join(ROOT, dir)) as Obj[]) {
+      // The parameters (params.yaml) are the chart's own, from values: see the next test.
+      const sources = (readManifests(path.join(ROOT, dir)) as Obj[]).filter(
+        (o) => o.kind !== 'Namespace' && o.kind !== 'ConfigMap',
+      );
+      for (const source of sources) {
         const out = named(rendered, source.kind!, source.metadata!.name!);
         const strip = (o: Obj) => ({ ...o, metadata: { ...o.metadata, labels: undefined } });
-        expect(strip(out)).toEqual(strip(source));
+        const spec = source.spec as { paramRef?: object } | undefined;
+        const expected = spec?.paramRef
+          ? { ...source, spec: { ...spec, paramRef: { ...spec.paramRef, namespace: 'scim-system' } } }
+          : source;
+        expect(strip(out)).toEqual(strip(expected));
         expect(out.metadata?.labels).toMatchObject(source.metadata?.labels ?? {});
         expect(out.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'Helm' });
       }
     },
   );
+
+  it('names this release as the operator in the admission parameters, with the rules from values', () => {
+    const rendered = render({
+      release: RELEASE,
+      namespace: 'scim-system',
+      set: ['admissionPolicy.unannotatedNamespaces=deny'],
+    });
+    const params = named(rendered, 'ConfigMap', 'scim-token-operator-admission', 'scim-system') as Obj & {
+      data: Record<string, string>;
+    };
+    const source = (readManifests(path.join(ROOT, 'config/admission/params.yaml')) as Obj[]).find(
+      (o) => o.kind === 'ConfigMap',
+    ) as Obj & { data: Record<string, string> };
+    expect(Object.keys(params.data).sort()).toEqual(Object.keys(source.data).sort());
+    expect(params.data).toEqual({
+      operators: `system:serviceaccount:scim-system:${FULLNAME}`,
+      controllers: source.data.controllers,
+      unannotatedNamespaces: 'deny',
+    });
+  });
 
   it('can leave the cluster-scoped user roles and admission policy to another release', () => {
     const kinds = render({

@@ -69,7 +69,10 @@ function expectOk(r: CliRun): void {
 }
 
 beforeAll(async () => {
-  await applyManifests(ctx.objects, ['config/rbac', 'config/admission']);
+  // Only the rotation policy: the others bind cluster-wide with parameters naming the operator, and
+  // this API server is shared with the other test files (hostile-editor.test.ts binds them to its
+  // own namespaces).
+  await applyManifests(ctx.objects, ['config/rbac', 'config/admission/rotation-policy.yaml']);
   scim = new Scim(ctx, ctx.namespace);
   operator = await startOperator({ kubeconfig: ctx.kubeconfig, namespaces: [ctx.namespace] });
   verifierUrl = (await verifierListening(operator)).verifier;

@@ -10,7 +10,10 @@ import { bind, grantRole, serviceAccountUser, type TestUser } from './support/us
 const ctx = useTestNamespace('authz');
 
 beforeAll(async () => {
-  await applyManifests(ctx.objects, ['config/rbac', 'config/admission']);
+  // Only the rotation policy: the others bind cluster-wide with parameters naming the operator, and
+  // this API server is shared with the other test files (hostile-editor.test.ts binds them to its
+  // own namespaces).
+  await applyManifests(ctx.objects, ['config/rbac', 'config/admission/rotation-policy.yaml']);
   // A ScimDomain to aim at (no operator needed: admission looks only at the request).
   const scim = new Scim(ctx, ctx.namespace);
   for (const name of ['alpha', 'beta'])

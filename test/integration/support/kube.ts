@@ -1,6 +1,6 @@
 // Test-side Kubernetes helpers: clients for the provided kubeconfig, CRD installation, one
 // namespace per test file (labelled with the run id for clean-up) and waitFor.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,28 +26,39 @@ export function loadKubeConfig(file: string): KubeConfig {
   return kc;
 }
 
-export function readManifests(dir: string): KubernetesObject[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-    .sort()
-    .flatMap((f) => loadAllYaml(readFileSync(path.join(dir, f), 'utf8')) as KubernetesObject[])
+/** The objects of every YAML file of a directory (in name order), or of one file. */
+export function readManifests(dirOrFile: string): KubernetesObject[] {
+  const files = statSync(dirOrFile).isDirectory()
+    ? readdirSync(dirOrFile)
+        .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+        .sort()
+        .map((f) => path.join(dirOrFile, f))
+    : [dirOrFile];
+  return files
+    .flatMap((f) => loadAllYaml(readFileSync(f, 'utf8')) as KubernetesObject[])
     .filter((o) => o !== null && typeof o === 'object');
 }
 
-/** Server-side applies every manifest of the given directories (relative to the repository). */
-export async function applyManifests(objects: KubernetesObjectApi, dirs: readonly string[]): Promise<void> {
-  for (const dir of dirs) {
-    for (const obj of readManifests(path.join(ROOT, dir))) {
-      await objects.patch(
-        obj,
-        undefined,
-        undefined,
-        'scim-token-operator-tests',
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-    }
+/** Server-side applies objects (as the tests' field manager). */
+export async function applyObjects(
+  objects: KubernetesObjectApi,
+  list: readonly KubernetesObject[],
+): Promise<void> {
+  for (const obj of list) {
+    await objects.patch(
+      obj,
+      undefined,
+      undefined,
+      'scim-token-operator-tests',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
   }
+}
+
+/** Server-side applies every manifest of the given directories or files (relative to the repository). */
+export async function applyManifests(objects: KubernetesObjectApi, dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) await applyObjects(objects, readManifests(path.join(ROOT, dir)));
 }
 
 /** Server-side applies crds/ and waits until every CRD is Established. */

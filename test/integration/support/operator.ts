@@ -1,7 +1,9 @@
 // Runs the real operator (src/main.ts through tsx) as a child process against the test cluster,
 // scoped to the test file's namespaces, and keeps everything it prints for the leak check.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, waitFor } from './kube.js';
 
@@ -26,6 +28,16 @@ export interface OperatorOptions {
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 
 /**
+ * One token-seal key for every operator a test run starts (as the chart gives every replica one):
+ * a write interrupted by a SIGKILL is then adopted by the next process, not issued again.
+ */
+export function testSealKeyFile(): string {
+  const file = path.join(tmpdir(), `scim-token-operator-test-seal-${process.getuid?.() ?? 0}.key`);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
+  return file;
+}
+
+/**
  * The flags of an operator run out of cluster against a local control plane: the given kubeconfig
  * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP.
  */
@@ -45,6 +57,8 @@ export function localOperatorFlags(
     '--verify-insecure',
     '--log-level',
     logLevel,
+    '--token-seal-key-file',
+    testSealKeyFile(),
   ];
 }
 
