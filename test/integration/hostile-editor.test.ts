@@ -432,6 +432,7 @@ describe('a Secret write the API server refuses', () => {
           validations: [
             {
               expression: `object.metadata.name != '${d.secretName}'`,
+              reason: 'Forbidden',
               messageExpression: `'refused; it held ' + (has(object.data) && 'token' in object.data ? string(object.data.token) : 'nothing')`,
             },
           ],
@@ -455,7 +456,7 @@ describe('a Secret write the API server refuses', () => {
           mergePatch,
         ),
       );
-      return r.code === 403 ? true : undefined;
+      return r.code === 403 && r.message.includes('refused') ? true : undefined;
     });
     const rotation = unique('refused-rot');
 
