@@ -91,3 +91,8 @@ operator with nothing else.
   resources: ["events"]
   verbs: ["create"]
 {{- end }}
+
+{{/* The Secret with the token-seal key: the user's, or the one this chart generates once. */}}
+{{- define "scim-token-operator.tokenSealSecretName" -}}
+{{- default (printf "%s-token-seal" (include "scim-token-operator.fullname" .)) .Values.tokenSeal.existingSecret }}
+{{- end }}
