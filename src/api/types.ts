@@ -22,6 +22,11 @@ export const GENERATION_ANNOTATION = 'scim.tokens.dev/token-generation';
 /** The rotation whose token the Secret holds, while that rotation is being applied. */
 export const ROTATION_ANNOTATION = 'scim.tokens.dev/rotation-uid';
 export const ROTATION_NAME_ANNOTATION = 'scim.tokens.dev/rotation-name';
+/**
+ * Who created a ScimTokenRotation: stamped by admission (a MutatingAdmissionPolicy) from the
+ * request's user, never taken from the user (SPEC §1.2, §3).
+ */
+export const REQUESTED_BY_ANNOTATION = 'scim.tokens.dev/requested-by';
 
 export const SecretKeys = {
   token: 'token',
@@ -103,12 +108,30 @@ export interface ScimDomainSpec {
   revealOnce?: boolean;
 }
 
+/** A token rotated out with an overlap: it still verifies until expiresAt (SPEC §2.2). */
+export interface PreviousToken {
+  id: string;
+  fingerprint: string;
+  sha256: string;
+  expiresAt: string;
+}
+
+export interface LastRotation {
+  name: string;
+  uid: string;
+  time: string;
+  /** The user who created the rotation (for a schedule: who created the schedule). */
+  requestedBy?: string;
+}
+
 export interface ScimDomainStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   secretName?: string;
   token?: TokenStatus;
-  lastRotation?: { name: string; uid: string; time: string };
+  /** With an overlap in progress: the token the last rotation replaced, valid until expiresAt. */
+  previousToken?: PreviousToken;
+  lastRotation?: LastRotation;
   appliedRotations?: string[];
   revokedTokens?: RevokedToken[];
 }
@@ -140,11 +163,15 @@ export interface ScimTokenRotationSpec {
   timeZone?: string;
   suspend?: boolean;
   historyLimit?: number;
+  /** A duration (≤ 24h): how long the previous token keeps verifying after the rotation. */
+  overlap?: string;
 }
 
 export interface ScimTokenRotationStatus {
   observedGeneration?: number;
   conditions?: Condition[];
+  /** Who created this rotation (from REQUESTED_BY_ANNOTATION). */
+  requestedBy?: string;
   rotatedAt?: string;
   previousToken?: TokenRef;
   newToken?: TokenRef;

@@ -122,6 +122,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     });
     actions = plan.actions;
     outcome = plan.outcome;
+    requeueAfterMs = plan.requeueAfterMs;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
     if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
   }
@@ -135,7 +136,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
       { now, graceMs: deps.rotationGraceMs, issue: deps.issueToken, sealer: deps.sealer },
     );
     actions = plan.actions;
-    requeueAfterMs = plan.requeueAfterMs;
+    requeueAfterMs = earliest(requeueAfterMs, plan.requeueAfterMs);
   }
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
@@ -178,6 +179,10 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   }
   log.info({ outcome }, 'reconciled');
   return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function hasApiError(d: ScimDomain): boolean {
