@@ -28,6 +28,7 @@ import {
 } from '../api/types.js';
 import {
   conditionsEqualIgnoringTime,
+  desiredStateReady,
   getCondition,
   removeCondition,
   setCondition,
@@ -370,11 +371,10 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
       { ...status, token: undefined, revokedTokens: revoke(status, 'Suspended', now), secretName },
       generation,
       now,
-      {
-        status: 'False',
-        reason: DomainReason.Suspended,
-        message: 'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
-      },
+      desiredStateReady(
+        DomainReason.Suspended,
+        'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
+      ),
     );
     delete next.token;
     writeStatusIfChanged(next);

@@ -305,7 +305,7 @@ describe('kubectl scim rotate', () => {
     await scim.createDomain('paused', { domain: domainOf('paused') });
     await scim.waitForReady('paused');
     await scim.patchDomainSpec('paused', { suspend: true });
-    await scim.waitForReady('paused', { status: 'False', reason: 'Suspended' });
+    await scim.waitForReady('paused', { status: 'True', reason: 'Suspended' });
     for (const args of [
       ['rotate', 'paused', '--yes'],
       ['token', 'paused'],

@@ -209,7 +209,7 @@ describe('suspending', () => {
     await scim.createDomain('pause', { domain: unique('pause') });
     const issued = await scim.waitForReady('pause');
     await scim.patchDomainSpec('pause', { suspend: true });
-    const suspended = await scim.waitForReady('pause', { status: 'False', reason: 'Suspended' });
+    const suspended = await scim.waitForReady('pause', { status: 'True', reason: 'Suspended' });
     expect(suspended.status?.token).toBeUndefined();
     expect(suspended.status?.revokedTokens?.[0]).toMatchObject({
       id: issued.status?.token?.id,
