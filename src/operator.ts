@@ -49,6 +49,8 @@ export interface OperatorDeps {
   now?: () => Date;
   randomBytes?: RandomBytes;
   failpoint?: (name: string) => void;
+  /** This process in Events' reportingInstance: the pod name, else the hostname. */
+  instance: string;
   /**
    * ScimDomain informers shared with the verifier (one cache of every domain for both): started
    * here, but stopped by whoever created them, after the verifier. Default: the operator's own.
@@ -195,7 +197,7 @@ export class ScimTokenOperator extends Operator {
     const now = deps.now ?? (() => new Date());
     const core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
-    this.events = new EventRecorder(core, log, now);
+    this.events = new EventRecorder(core, log, now, deps.instance);
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
