@@ -1,7 +1,7 @@
 // The operator process: informers feeding a keyed work queue, the controllers behind it, and the
 // lifecycle. Built on @dot-i/k8s-operator's Operator for start()/init()/stop(), but its
 // watchResource() is not used: it calls process.exit(1) when a watch fails. Our watches go through
-// kube/informer.ts, which re-lists and restarts with jittered backoff instead (see README).
+// kube/informer.ts, which re-lists and restarts with jittered backoff instead (see docs/design.md).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import OperatorModule from '@dot-i/k8s-operator';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
