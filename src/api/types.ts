@@ -139,6 +139,8 @@ export interface ScimTokenRotationSpec {
   timeZone?: string;
   suspend?: boolean;
   historyLimit?: number;
+  /** One-shot only: delete the rotation this many seconds after it completed (like a Job's). */
+  ttlSecondsAfterFinished?: number;
 }
 
 export interface ScimTokenRotationStatus {
