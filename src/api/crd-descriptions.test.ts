@@ -19,9 +19,12 @@ const CRD_DIR = path.join(import.meta.dirname, '../../crds');
 const files = readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml'));
 
 /** The dotted path of every property (at any depth, through array items) that lacks a description. */
-function undescribed(schema: Schema, at: string): string[] {
+function undescribed(schema: Schema, at: string, root = false): string[] {
   const missing: string[] = [];
   for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+    // The API server refuses anything but name/generateName under the root's metadata; kubectl explain
+    // shows ObjectMeta's own documentation there.
+    if (root && name === 'metadata') continue;
     const here = `${at}.${name}`;
     if (!prop.description?.trim()) missing.push(here);
     missing.push(...undescribed(prop, here));
@@ -37,8 +40,12 @@ describe('undescribed', () => {
     [{ properties: { a: { description: ' ' } } }, ['r.a']],
     [{ properties: { a: { description: 'a', properties: { b: {} } } } }, ['r.a.b']],
     [{ properties: { l: { description: 'l', items: { properties: { x: {} } } } } }, ['r.l[].x']],
+    [
+      { properties: { metadata: {}, spec: { description: 's', properties: { metadata: {} } } } },
+      ['r.spec.metadata'],
+    ],
   ] as [Schema, string[]][])('finds the properties without a description in %j', (schema, want) => {
-    expect(undescribed(schema, 'r')).toEqual(want);
+    expect(undescribed(schema, 'r', true)).toEqual(want);
   });
 });
 
@@ -53,9 +60,10 @@ describe('the CRDs in crds/', () => {
       const root = version.schema.openAPIV3Schema;
       const kind = crd.spec.names.kind.toLowerCase();
       expect(root.description, `${kind} (${version.name})`).toBeTruthy();
-      expect(undescribed(root, kind), `properties of ${kind} ${version.name} without a description`).toEqual(
-        [],
-      );
+      expect(
+        undescribed(root, kind, true),
+        `properties of ${kind} ${version.name} without a description`,
+      ).toEqual([]);
     }
   });
 });
