@@ -2,21 +2,23 @@
 // ScimTokenRotation state: each state is produced on the real API server by the real operator, read
 // back, and run through the kstatus library itself (test/kstatus). The expected results are the rows
 // of the table in docs/gitops.md, so the documentation cannot drift from what kstatus computes.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
-import { ROOT, RUN_LABEL, waitFor } from './support/kube.js';
+import { GROUP, ROOT, RUN_LABEL, waitFor } from './support/kube.js';
 import { kstatus, kstatusBinary } from './support/kstatus.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim } from './support/scim.js';
+import { grantRole, serviceAccountUser } from './support/users.js';
 
 const ctx = useTestNamespace('kst');
 let scim: Scim;
 let operator: OperatorProcess;
-let quotaNs: string;
+let refusedNs: string;
 const unique = (base: string) => `${base}-${ctx.runId}.example`;
 
 /** docs/gitops.md's kstatus table: `kind|state` → the kstatus result it documents. */
@@ -51,21 +53,60 @@ function expectDocumented(kind: 'ScimDomain' | 'ScimTokenRotation', state: strin
   covered.add(key);
 }
 
+const OPERATOR_RULES = [
+  { apiGroups: [GROUP], resources: ['scimdomains', 'scimtokenrotations'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [GROUP], resources: ['scimtokenrotations'], verbs: ['delete'] },
+  { apiGroups: [GROUP], resources: ['scimdomains/status', 'scimtokenrotations/status'], verbs: ['update'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+];
+
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
   kstatusBinary();
-  // A namespace where creating a Secret is refused (a quota of zero): the domain's first write fails.
-  quotaNs = `${ctx.namespace}-q`;
+  // The operator runs as a ServiceAccount that may write Secrets in the test namespace but not in a
+  // second one: there, a domain's first write is refused, as by a quota or an admission policy.
+  refusedNs = `${ctx.namespace}-r`;
   await ctx.core.createNamespace({
-    body: { metadata: { name: quotaNs, labels: { [RUN_LABEL]: ctx.runId } } },
+    body: { metadata: { name: refusedNs, labels: { [RUN_LABEL]: ctx.runId } } },
   });
-  await ctx.core.createNamespacedResourceQuota({
-    namespace: quotaNs,
-    body: { metadata: { name: 'no-secrets' }, spec: { hard: { secrets: '0' } } },
+  const user = await serviceAccountUser(ctx, ctx.namespace, 'kstatus-operator');
+  await grantRole(ctx, ctx.namespace, user, 'operator', [
+    ...OPERATOR_RULES,
+    {
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+    },
+  ]);
+  // grantRole binds a ServiceAccount of the Role's own namespace; this one lives in the test namespace.
+  const rbac = ctx.kc.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace: refusedNs,
+    body: {
+      metadata: { name: 'operator-without-secret-writes' },
+      rules: [
+        ...OPERATOR_RULES,
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
   });
+  await rbac.createNamespacedRoleBinding({
+    namespace: refusedNs,
+    body: {
+      metadata: { name: 'operator-without-secret-writes' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'operator-without-secret-writes',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: user.name, namespace: ctx.namespace }],
+    },
+  });
+  const kubeconfig = path.join(os.tmpdir(), `scim-${ctx.namespace}.kubeconfig.json`);
+  writeFileSync(kubeconfig, user.kc.exportConfig(), { mode: 0o600 });
   operator = await startOperator({
-    kubeconfig: ctx.kubeconfig,
-    namespaces: [ctx.namespace, quotaNs],
+    kubeconfig,
+    namespaces: [ctx.namespace, refusedNs],
     args: ['--rotation-grace', '8s'],
   });
 });
@@ -75,7 +116,7 @@ afterAll(async () => {
     await operator.stop();
     saveOutput(ctx.runId, 'kstatus', operator.output());
   }
-  if (quotaNs) await ctx.core.deleteNamespace({ name: quotaNs }).catch(() => undefined);
+  if (refusedNs) await ctx.core.deleteNamespace({ name: refusedNs }).catch(() => undefined);
 });
 
 describe('kstatus reads each ScimDomain state as docs/gitops.md says', () => {
@@ -94,10 +135,11 @@ describe('kstatus reads each ScimDomain state as docs/gitops.md says', () => {
   });
 
   it('conflicting: the domain is claimed elsewhere', async () => {
-    await scim.createDomain('owner', { domain: unique('shared') });
-    await scim.waitForReady('owner');
-    await scim.createDomain('claimant', { domain: unique('shared') });
-    const d = await scim.waitForReady('claimant', { status: 'False', reason: 'DomainConflict' });
+    // The older claim wins (in the same second, the names decide: "first" still wins).
+    await scim.createDomain('first', { domain: unique('shared') });
+    await scim.waitForReady('first');
+    await scim.createDomain('second', { domain: unique('shared') });
+    const d = await scim.waitForReady('second', { status: 'False', reason: 'DomainConflict' });
     expectDocumented('ScimDomain', 'conflicting: the domain is claimed elsewhere', d);
   });
 
@@ -112,9 +154,9 @@ describe('kstatus reads each ScimDomain state as docs/gitops.md says', () => {
   });
 
   it('issuing, a refused write being retried', async () => {
-    await scim.createDomain('refused', { domain: unique('refused') }, quotaNs);
+    await scim.createDomain('refused', { domain: unique('refused') }, refusedNs);
     const d = await waitFor('Reconciling=True ApiError on a domain whose Secret is refused', async () => {
-      const got = await scim.getDomain('refused', quotaNs);
+      const got = await scim.getDomain('refused', refusedNs);
       const c = got.status?.conditions?.find((x) => x.type === 'Reconciling');
       return c?.status === 'True' && c.reason === 'ApiError' ? got : undefined;
     });
@@ -196,6 +238,6 @@ describe('with the operator stopped', () => {
 
 describe('secrecy', () => {
   it('leaves no token in the operator output, Events or statuses of this file', async () => {
-    await assertNoTokenLeaks(ctx, [ctx.namespace, quotaNs], [operator.output()]);
+    await assertNoTokenLeaks(ctx, [ctx.namespace, refusedNs], [operator.output()]);
   });
 });
