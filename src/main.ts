@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   // One ScimDomain cache for the controllers and the verifier. Both start these informers on every
   // replica, leader or not; they are stopped last, after the verifier.
   const domainInformers = scimDomainInformers(kc, config.namespaces, log);
+  // Who this process is, for Events (reportingInstance) and the Lease: the pod (POD_NAME, from the
+  // chart's downward API), else the hostname. A pid says nothing: it is 1 in every container.
+  const instance = process.env.POD_NAME || hostname();
   const operator = new ScimTokenOperator({
     config,
     kc,
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     metrics,
     domainInformers,
     sealer: tokenSealer(config, log),
+    instance,
     ...(failpoint ? { failpoint } : {}),
   });
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     config: config.leaderElection,
     kc,
     log,
-    hostname: process.env.POD_NAME ?? hostname(),
+    hostname: instance,
     onStartedLeading: () => {
       if (stopping) return;
       metrics.setLeader(true);

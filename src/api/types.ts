@@ -165,6 +165,8 @@ export interface ScimTokenRotationSpec {
   historyLimit?: number;
   /** A duration (≤ 24h): how long the previous token keeps verifying after the rotation. */
   overlap?: string;
+  /** One-shot only: delete the rotation this many seconds after it completed (like a Job's). */
+  ttlSecondsAfterFinished?: number;
 }
 
 export interface ScimTokenRotationStatus {

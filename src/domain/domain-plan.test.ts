@@ -1043,15 +1043,16 @@ describe('planDomain', () => {
       expect(k.indexOf('writeStatus')).toBeLessThan(k.indexOf('replaceSecret'));
     });
 
-    it('removes the token from status and records it as revoked for Suspended', () => {
+    it('removes the token from status, records it as revoked for Suspended and reads Ready=True Suspended', () => {
       const status = statusOf(plan(suspended()));
 
       expect(status).not.toHaveProperty('token');
       expect(status.revokedTokens).toEqual([
         { id: T1.id, fingerprint: T1.fingerprint, revokedAt: NOW, reason: 'Suspended' },
       ]);
+      // A desired state: kstatus reads Ready=True as Current, the reason says it is suspended.
       expect(condition(status, 'Ready')).toMatchObject({
-        status: 'False',
+        status: 'True',
         reason: 'Suspended',
         observedGeneration: 2,
       });

@@ -35,6 +35,7 @@ import {
 import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from './token-seal.js';
 import {
   conditionsEqualIgnoringTime,
+  desiredStateReady,
   getCondition,
   removeCondition,
   setCondition,
@@ -622,13 +623,14 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
 
   // 2. Suspended: revoke at once (the status write), then scrub the plaintext.
   if (d.spec.suspend === true) {
+    // Suspended is the state the user asked for: Ready=True reason Suspended, so kstatus (Flux, kpt)
+    // reads it as Current while the reason says it is suspended (SPEC §2.3).
     revokeAndScrub(
       'Suspended',
-      {
-        status: 'False',
-        reason: DomainReason.Suspended,
-        message: 'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
-      },
+      desiredStateReady(
+        DomainReason.Suspended,
+        'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
+      ),
       'provisioning suspended',
     );
     return { actions, outcome: 'suspended' };

@@ -40,6 +40,7 @@ const OPERATOR_RULES: PolicyRule[] = [
     resources: ['scimdomains', 'scimtokenrotations'],
     verbs: ['get', 'list', 'watch'],
   },
+  { apiGroups: ['scim.tokens.dev'], resources: ['scimtokenrotations'], verbs: ['delete'] },
   {
     apiGroups: ['scim.tokens.dev'],
     resources: ['scimdomains/status', 'scimtokenrotations/status'],

@@ -330,7 +330,7 @@ describe('suspending and unsuspending before the operator saw the suspension', (
     });
 
     expect(await status(guarded.token)).toBe(401);
-    await guarded.scim.waitForReady(guarded.name, { status: 'False', reason: 'Suspended' });
+    await guarded.scim.waitForReady(guarded.name, { status: 'True', reason: 'Suspended' });
     await patchDomain(people.guarded.admin, 'guarded', guarded.name, { suspend: false });
     await freshToken(guarded, guarded.token);
     expect(await status(guarded.token)).toBe(401);

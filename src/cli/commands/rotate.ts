@@ -1,7 +1,9 @@
 // `kubectl scim rotate <name>`: the admin page's "refresh" — warns that the current token dies at
 // once and for good, asks on a terminal (or insists on --yes), creates a one-shot ScimTokenRotation,
 // waits for the operator to apply it, and prints the new token with the IdP's next steps.
+import { API_VERSION, ROTATION_KIND, type ScimTokenRotation } from '../../api/types.js';
 import { ageOf } from '../format.js';
+import { renderObjects } from '../output.js';
 import { confirm } from '../io.js';
 import { CliError, UsageError } from '../errors.js';
 import { IDP_DISPLAY_NAMES, nextSteps } from '../next-steps.js';
@@ -14,6 +16,45 @@ export interface RotateOptions {
   reason?: string;
   yes: boolean;
   timeoutMs: number;
+  /** spec.ttlSecondsAfterFinished of the rotation created: it deletes itself this long after it ran. */
+  ttlSeconds?: number;
+  /** Print the ScimTokenRotation to commit to Git instead of creating it. */
+  dryRun?: { output: 'yaml' | 'json'; namespace?: string };
+}
+
+/** The one-shot rotation `rotate --dry-run` prints: a fixed name (Git needs one) and no TTL. */
+export function rotationManifest(
+  domainName: string,
+  now: Date,
+  opts: { namespace?: string; reason?: string } = {},
+): ScimTokenRotation {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13).toLowerCase();
+  const suffix = `-rotate-${stamp}`;
+  return {
+    apiVersion: API_VERSION,
+    kind: ROTATION_KIND,
+    metadata: {
+      name: `${domainName.slice(0, 253 - suffix.length)}${suffix}`,
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+    } as ScimTokenRotation['metadata'],
+    spec: { domainRef: { name: domainName }, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) },
+  };
+}
+
+function printManifest(ctx: CommandContext, r: ScimTokenRotation, output: 'yaml' | 'json'): void {
+  if (output === 'json') {
+    ctx.io.stdout.write(renderObjects('json', [r], { resource: '', list: false }));
+    return;
+  }
+  ctx.io.stdout.write(
+    `# Rotates the token of ScimDomain ${r.spec.domainRef.name} once, when first applied: the current token\n` +
+      '# stops working at that instant. Commit it once; never let a tool re-create it (a new object\n' +
+      '# rotates again) and do not add spec.ttlSecondsAfterFinished to it. docs/gitops.md explains.\n' +
+      renderObjects('yaml', [r], { resource: '', list: false }),
+  );
+  ctx.io.stderr.write(
+    `Not created (--dry-run). Commit this ScimTokenRotation to Git; to rotate again later, commit one with another name.\n`,
+  );
 }
 
 export const NOT_A_TERMINAL =
@@ -22,6 +63,17 @@ export const NOT_A_TERMINAL =
 
 export async function runRotate(ctx: CommandContext, name: string, opts: RotateOptions): Promise<void> {
   const { io, clock } = ctx;
+  if (opts.dryRun) {
+    printManifest(
+      ctx,
+      rotationManifest(name, clock.now(), {
+        ...(opts.dryRun.namespace !== undefined ? { namespace: opts.dryRun.namespace } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      }),
+      opts.dryRun.output,
+    );
+    return;
+  }
   const s = ctx.session();
   const d = await s.getDomain(name);
   const ref = refOf(d);
@@ -49,6 +101,7 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
   const created = await s.createRotation(name, {
     domainRef: { name },
     ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    ...(opts.ttlSeconds !== undefined ? { ttlSecondsAfterFinished: opts.ttlSeconds } : {}),
   });
   const rotationName = created.metadata.name;
   const rotationRef = refOf(created);

@@ -37,6 +37,7 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { gatherDomain, secretNames, type DomainCache, type SecretCache } from './gather.js';
+import { deleteExpiredRotations } from './rotation-ttl.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
 
@@ -140,6 +141,9 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   }
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
+    // Steady: completed one-shot rotations whose opt-in time-to-live is over go.
+    const ttlNext = await deleteExpiredRotations(deps.custom, rotations, now, log);
+    if (ttlNext !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, ttlNext);
     if (reportedApiError) {
       // Nothing left to write: whatever was refused went through since. Clear the report.
       try {
