@@ -12,7 +12,7 @@ root=$(cd "$chart/../.." && pwd)
 rm -f "$chart"/crds/*.yaml
 cp "$root"/crds/*.yaml "$chart/crds/"
 cp "$root/config/rbac/user-roles.yaml" "$chart/files/user-roles.yaml"
-for f in rotation-policy token-secret-policy domain-policy; do
+for f in rotation-policy token-secret-policy domain-policy requested-by-policy; do
   cp "$root/config/admission/$f.yaml" "$chart/files/$f.yaml"
 done
 echo "chart copies refreshed from crds/ and config/"

@@ -6,7 +6,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { IdentityProvider } from '../api/types.js';
-import { parseDuration } from '../config.js';
+import { parseDuration } from '../domain/duration.js';
 import { runAdd } from './commands/add.js';
 import type { CommandContext } from './commands/context.js';
 import { runDomains } from './commands/domains.js';
@@ -42,6 +42,16 @@ function parseTtl(value: string): number {
     );
   }
   return Math.round(ms / 1000);
+}
+
+/** --overlap: kept as written (it becomes spec.overlap), checked as the CRD checks it. */
+function parseOverlap(value: string): string {
+  try {
+    parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`--overlap: ${(err as Error).message} (at most 24h, e.g. 30m or 1h)`);
+  }
+  return value.trim();
 }
 
 const outputOption = (allowed: readonly OutputFormat[]) =>
@@ -186,6 +196,12 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
         .default(3600, '1h')
         .argParser(parseTtl),
     )
+    .addOption(
+      new Option(
+        '--overlap <duration>',
+        'keep the current token working this long after the new one is issued (≤ 24h, e.g. 1h)',
+      ).argParser(parseOverlap),
+    )
     .option('--dry-run', 'print the ScimTokenRotation to commit to Git instead of creating it', false)
     .addOption(
       new Option('-o, --output <format>', 'with --dry-run: the format to print').choices(['yaml', 'json']),
@@ -198,6 +214,7 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
           yes: boolean;
           timeout: number;
           ttl: number;
+          overlap?: string;
           dryRun: boolean;
           output?: 'yaml' | 'json';
         },
@@ -212,6 +229,7 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
           yes: opts.yes,
           timeoutMs: opts.timeout,
           ttlSeconds: opts.ttl,
+          ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
           ...(opts.dryRun
             ? {
                 dryRun: {

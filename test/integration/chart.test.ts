@@ -114,6 +114,7 @@ describe('one source', () => {
     ['config/admission/rotation-policy.yaml', 'files/rotation-policy.yaml'],
     ['config/admission/token-secret-policy.yaml', 'files/token-secret-policy.yaml'],
     ['config/admission/domain-policy.yaml', 'files/domain-policy.yaml'],
+    ['config/admission/requested-by-policy.yaml', 'files/requested-by-policy.yaml'],
   ])('renders %s from a byte-identical copy', (source, copy) => {
     expect(
       readFileSync(path.join(CHART_DIR, copy), 'utf8'),

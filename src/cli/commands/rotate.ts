@@ -18,6 +18,8 @@ export interface RotateOptions {
   timeoutMs: number;
   /** spec.ttlSecondsAfterFinished of the rotation created: it deletes itself this long after it ran. */
   ttlSeconds?: number;
+  /** spec.overlap: the current token keeps working this long after the new one is recorded. */
+  overlap?: string;
   /** Print the ScimTokenRotation to commit to Git instead of creating it. */
   dryRun?: { output: 'yaml' | 'json'; namespace?: string };
 }
@@ -26,7 +28,7 @@ export interface RotateOptions {
 export function rotationManifest(
   domainName: string,
   now: Date,
-  opts: { namespace?: string; reason?: string } = {},
+  opts: { namespace?: string; reason?: string; overlap?: string } = {},
 ): ScimTokenRotation {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13).toLowerCase();
   const suffix = `-rotate-${stamp}`;
@@ -37,7 +39,11 @@ export function rotationManifest(
       name: `${domainName.slice(0, 253 - suffix.length)}${suffix}`,
       ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
     } as ScimTokenRotation['metadata'],
-    spec: { domainRef: { name: domainName }, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) },
+    spec: {
+      domainRef: { name: domainName },
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    },
   };
 }
 
@@ -69,6 +75,7 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
       rotationManifest(name, clock.now(), {
         ...(opts.dryRun.namespace !== undefined ? { namespace: opts.dryRun.namespace } : {}),
         ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+        ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
       }),
       opts.dryRun.output,
     );
@@ -87,9 +94,14 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
   const issued = ageOf(st.token.issuedAt, clock.now());
   io.stderr.write(
     `Rotating the SCIM token of ScimDomain ${ref} (domain ${d.spec.domain}).\n` +
-      `WARNING: the current token ${st.token.fingerprint} (${st.token.id}${issued ? `, issued ${issued} ago` : ''}) ` +
-      `stops working immediately: provisioning from ${idp} fails until the new token is entered there.\n` +
-      'This cannot be undone.\n',
+      (opts.overlap === undefined
+        ? `WARNING: the current token ${st.token.fingerprint} (${st.token.id}${issued ? `, issued ${issued} ago` : ''}) ` +
+          `stops working immediately: provisioning from ${idp} fails until the new token is entered there.\n` +
+          'This cannot be undone.\n'
+        : `The current token ${st.token.fingerprint} (${st.token.id}${issued ? `, issued ${issued} ago` : ''}) ` +
+          `keeps working for ${opts.overlap} after the new one is issued, then stops working for good: ` +
+          `enter the new token in ${idp} before then, or provisioning fails from that moment.\n` +
+          'A later rotation or a suspension ends the overlap at once. This cannot be undone.\n'),
   );
   if (!opts.yes) {
     if (io.stdin.isTTY !== true) throw new UsageError(NOT_A_TERMINAL);
@@ -102,6 +114,7 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
     domainRef: { name },
     ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     ...(opts.ttlSeconds !== undefined ? { ttlSecondsAfterFinished: opts.ttlSeconds } : {}),
+    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
   });
   const rotationName = created.metadata.name;
   const rotationRef = refOf(created);
@@ -138,7 +151,7 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
   });
   const previous = rotated.previousToken?.fingerprint ?? st.token.fingerprint;
   io.stderr.write(
-    `Rotated: the previous token ${previous} is revoked; the new token is ${rotated.newToken?.fingerprint ?? '?'}` +
+    `Rotated: the previous token ${previous} ${opts.overlap === undefined ? 'is revoked' : `works for ${opts.overlap} more`}; the new token is ${rotated.newToken?.fingerprint ?? '?'}` +
       `${rotated.newToken ? ` (${rotated.newToken.id})` : ''}.\n`,
   );
 
