@@ -6,7 +6,7 @@ import { ConfigError, HelpRequested, parseConfig, type Config } from './config.j
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, domainSamples } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
@@ -61,13 +61,7 @@ async function main(): Promise<void> {
     ...(failpoint ? { failpoint } : {}),
   });
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
-  metrics.setTokenAgeSource(function* () {
-    for (const d of operator.cachedDomains()) {
-      const issuedAt = d.status?.token?.issuedAt;
-      if (issuedAt)
-        yield { namespace: d.metadata.namespace, name: d.metadata.name, issuedAt: new Date(issuedAt) };
-    }
-  });
+  metrics.setDomainSource(() => domainSamples(operator.cachedDomains()));
   // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
   const verifier = new Verifier({
     config,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Histogram, Registry, register as globalRegistry } from 'prom-client';
 import { describe, it, expect } from 'vitest';
+import type { ScimDomain } from '../api/types.js';
 import { generateToken } from '../domain/token.js';
 import {
   INVALID_LABEL,
@@ -8,15 +10,13 @@ import {
   ROTATION_RESULTS,
   ROTATION_TRIGGERS,
   VERIFY_RESULTS,
+  domainSamples,
   identifierLabel,
 } from './metrics.js';
-import type { TokenIssue, VerifyResult } from './metrics.js';
+import type { DomainSample, VerifyResult } from './metrics.js';
 
-const NOW = new Date('2030-01-01T12:00:00Z');
-const secondsBefore = (s: number): Date => new Date(NOW.getTime() - s * 1000);
-
-function quietMetrics(tokens?: () => TokenIssue[]): Metrics {
-  return new Metrics({ clock: () => NOW, defaultMetrics: false, ...(tokens ? { tokens } : {}) });
+function quietMetrics(domains?: () => DomainSample[]): Metrics {
+  return new Metrics({ defaultMetrics: false, ...(domains ? { domains } : {}) });
 }
 
 // The value of one sample line, e.g. `scim_leader 1`; undefined when the series is absent.
@@ -153,68 +153,167 @@ describe('Metrics', () => {
   });
 });
 
-describe('Metrics token age', () => {
-  it('reports the age of every current token at scrape time, by the injected clock', async () => {
+describe('Metrics per domain', () => {
+  const issuedAt = new Date('2030-01-01T11:00:00Z'); // Unix 1893495600
+  const expiresAt = new Date('2030-01-31T11:00:00Z'); // Unix 1896087600
+
+  it('exports when each current token was issued and, with spec.maxTokenAge, when it passes it', async () => {
     const m = quietMetrics(() => [
-      { namespace: 'team-a', name: 'example', issuedAt: secondsBefore(90) },
-      { namespace: 'team-b', name: 'other', issuedAt: secondsBefore(0.5) },
+      { namespace: 'team-a', name: 'example', issuedAt, expiresAt, ready: 'True' },
+      { namespace: 'team-b', name: 'other', issuedAt: new Date(issuedAt.getTime() + 500), ready: 'True' },
     ]);
     const text = await m.render();
-    expect(sample(text, 'scim_token_age_seconds{namespace="team-a",scimdomain="example"}')).toBe(90);
-    expect(sample(text, 'scim_token_age_seconds{namespace="team-b",scimdomain="other"}')).toBe(0.5);
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
+      1893495600,
+    );
+    expect(sample(text, 'scim_token_expiry_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
+      1896087600,
+    );
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-b",name="other"}')).toBe(
+      1893495600.5,
+    );
+    expect(text).not.toContain('scim_token_expiry_timestamp_seconds{namespace="team-b"');
   });
 
+  it.each([
+    { ready: 'True', want: [1, 0, 0] },
+    { ready: 'False', want: [0, 1, 0] },
+    { ready: 'Unknown', want: [0, 0, 1] },
+  ] as const)(
+    'exports readiness $ready as 1 on its condition series and 0 on the others',
+    async ({ ready, want }) => {
+      const m = quietMetrics(() => [{ namespace: 'ns', name: 'd', ready }]);
+      const text = await m.render();
+      expect(
+        ['True', 'False', 'Unknown'].map((c) =>
+          sample(text, `scim_domain_ready{namespace="ns",name="d",condition="${c}"}`),
+        ),
+      ).toEqual(want);
+      expect(text).not.toContain('scim_token_issued_timestamp_seconds{');
+    },
+  );
+
   it('drops domains that are no longer in the source', async () => {
-    let tokens: TokenIssue[] = [{ namespace: 'ns', name: 'gone', issuedAt: secondsBefore(10) }];
-    const m = quietMetrics(() => tokens);
-    expect(await m.render()).toContain('scimdomain="gone"');
-    tokens = [];
-    expect(await m.render()).not.toContain('scimdomain="gone"');
+    let domains: DomainSample[] = [{ namespace: 'ns', name: 'gone', issuedAt, ready: 'True' }];
+    const m = quietMetrics(() => domains);
+    expect(await m.render()).toContain('name="gone"');
+    domains = [];
+    expect(await m.render()).not.toContain('name="gone"');
   });
 
   it('uses a source set after construction', async () => {
     const m = quietMetrics();
-    m.setTokenAgeSource(() => [{ namespace: 'ns', name: 'late', issuedAt: secondsBefore(1) }]);
-    expect(sample(await m.render(), 'scim_token_age_seconds{namespace="ns",scimdomain="late"}')).toBe(1);
+    m.setDomainSource(() => [{ namespace: 'ns', name: 'late', issuedAt, ready: 'True' }]);
+    expect(sample(await m.render(), 'scim_token_issued_timestamp_seconds{namespace="ns",name="late"}')).toBe(
+      1893495600,
+    );
   });
 
   it.each([
     {
-      name: 'a token issued in the future (clock skew)',
-      issue: { namespace: 'ns', name: 'd', issuedAt: secondsBefore(-5) },
-      want: 0,
-    },
-    {
       name: 'an invalid date',
-      issue: { namespace: 'ns', name: 'd', issuedAt: new Date('nonsense') },
-      want: undefined,
+      domain: { namespace: 'ns', name: 'd', issuedAt: new Date('nonsense'), expiresAt, ready: 'True' },
+      issued: undefined,
+      ready: 1,
     },
     {
       name: 'a name that is not a Kubernetes name',
-      issue: { namespace: 'ns', name: 'D_x', issuedAt: NOW },
-      want: undefined,
+      domain: { namespace: 'ns', name: 'D_x', issuedAt, ready: 'True' },
+      issued: undefined,
+      ready: undefined,
     },
-  ])('copes with $name', async ({ issue, want }) => {
-    const m = quietMetrics(() => [issue]);
+  ] as const)('copes with $name', async ({ domain, issued, ready }) => {
+    const m = quietMetrics(() => [domain]);
     const text = await m.render();
-    expect(sample(text, `scim_token_age_seconds{namespace="ns",scimdomain="${issue.name}"}`)).toBe(want);
+    const labels = `namespace="ns",name="${domain.name}"`;
+    expect(sample(text, `scim_token_issued_timestamp_seconds{${labels}}`)).toBe(issued);
+    expect(sample(text, `scim_token_expiry_timestamp_seconds{${labels}}`)).toBeUndefined();
+    expect(sample(text, `scim_domain_ready{${labels},condition="True"}`)).toBe(ready);
   });
 
-  it('still serves the other metrics when the token source throws', async () => {
+  it('still serves the other metrics when the domain source throws', async () => {
     const m = quietMetrics(() => {
       throw new Error('index not built');
     });
     m.setLeader(true);
     const text = await m.render();
     expect(sample(text, 'scim_leader')).toBe(1);
-    expect(text).not.toContain('scim_token_age_seconds{');
+    expect(text).not.toContain('scim_domain_ready{');
+  });
+});
+
+describe('domainSamples', () => {
+  const domain = (over: Partial<ScimDomain> & { maxTokenAge?: string } = {}): ScimDomain => ({
+    metadata: { namespace: 'ns', name: 'd' },
+    spec: { domain: 'd.example', ...(over.maxTokenAge ? { maxTokenAge: over.maxTokenAge } : {}) },
+    ...(over.status ? { status: over.status } : {}),
+  });
+  const token = { id: 'tok', fingerprint: 'sha256:x', sha256: 'x', generation: 1 };
+  const ready = (status: 'True' | 'False') => ({
+    type: 'Ready',
+    status,
+    reason: 'TokenIssued',
+    message: '',
+    lastTransitionTime: '2030-01-01T00:00:00Z',
+  });
+
+  it.each([
+    {
+      name: 'a domain with no status yet',
+      d: domain(),
+      want: { namespace: 'ns', name: 'd', ready: 'Unknown' },
+    },
+    {
+      name: 'a Ready domain without a max age',
+      d: domain({
+        status: { conditions: [ready('True')], token: { ...token, issuedAt: '2030-01-01T11:00:00Z' } },
+      }),
+      want: { namespace: 'ns', name: 'd', ready: 'True', issuedAt: new Date('2030-01-01T11:00:00Z') },
+    },
+    {
+      name: 'a domain with spec.maxTokenAge 720h',
+      d: domain({
+        maxTokenAge: '720h',
+        status: { conditions: [ready('True')], token: { ...token, issuedAt: '2030-01-01T11:00:00Z' } },
+      }),
+      want: {
+        namespace: 'ns',
+        name: 'd',
+        ready: 'True',
+        issuedAt: new Date('2030-01-01T11:00:00Z'),
+        expiresAt: new Date('2030-01-31T11:00:00Z'),
+      },
+    },
+    {
+      name: 'a suspended domain (no token) with a max age',
+      d: domain({ maxTokenAge: '720h', status: { conditions: [ready('False')] } }),
+      want: { namespace: 'ns', name: 'd', ready: 'False' },
+    },
+  ])('reads $name', ({ d, want }) => {
+    expect([...domainSamples([d])]).toEqual([want]);
+  });
+});
+
+describe('Metrics build info', () => {
+  it('says which version runs on which Node.js', async () => {
+    const m = new Metrics({ defaultMetrics: false, version: '1.2.3' });
+    expect(
+      sample(await m.render(), `scim_build_info{version="1.2.3",node_version="${process.version}"}`),
+    ).toBe(1);
+  });
+
+  it("defaults to the package's version", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await quietMetrics().render()).toContain(`scim_build_info{version="${pkg.version}",`);
   });
 });
 
 describe('Metrics labels', () => {
   it('never exports token material, even when a caller passes a token or an error message as a label', async () => {
     const token = generateToken(randomBytes);
-    const m = quietMetrics(() => [{ namespace: 'ns', name: token, issuedAt: NOW }]);
+    const m = quietMetrics(() => [{ namespace: 'ns', name: token, issuedAt: new Date(), ready: 'True' }]);
     m.recordReconcileError('scimdomain', token);
     m.recordReconcileError('scimdomain', `secret rejected: ${token}`);
     m.setWorkqueueDepth(token, 1);
@@ -252,10 +351,12 @@ describe('Metrics registry', () => {
     expect(await globalRegistry.metrics()).not.toContain('scim_');
   });
 
-  it('includes process and Node.js metrics by default', async () => {
-    const text = await new Metrics({ clock: () => NOW }).render();
+  it('includes process and Node.js metrics by default, without the gauges misnamed as counters', async () => {
+    const text = await new Metrics().render();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_heap_size_used_bytes');
+    expect(text).toContain('# TYPE nodejs_active_handles gauge');
+    expect(text).not.toMatch(/^# TYPE \S+_total (gauge|histogram|summary)$/m);
   });
 
   it('announces the Prometheus text format', () => {

@@ -31,6 +31,7 @@ import {
   type SecretView,
 } from '../../domain/domain-plan.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
+import { withTokenAge } from '../../domain/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
 import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
@@ -96,10 +97,17 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   let actions: RotationAction[] = [];
   let outcome = 'rotations';
   let requeueAfterMs: number | undefined;
+  // spec.maxTokenAge: the TokenOverdue condition, and a visit when the token becomes overdue.
+  let overdueInMs: number | undefined;
   if (state) {
-    const plan = planDomain(state, { now: now.toISOString(), issue: deps.issueToken });
+    const plan = withTokenAge(
+      planDomain(state, { now: now.toISOString(), issue: deps.issueToken }),
+      state.domain,
+      now,
+    );
     actions = plan.actions;
     outcome = plan.outcome;
+    overdueInMs = plan.requeueAfterMs;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
     if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
   }
@@ -115,6 +123,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     actions = plan.actions;
     requeueAfterMs = plan.requeueAfterMs;
   }
+  if (overdueInMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? overdueInMs, overdueInMs);
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
     if (reportedApiError) {
