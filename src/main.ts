@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     informers: domainInformers,
   });
   await verifier.start();
+  metrics.setVerifierReadySource(() => verifier.ready);
   const health = await startHealthServer({
     host: config.metricsAddress.host,
     port: config.metricsAddress.port,

@@ -3,14 +3,17 @@
 # read files inside the chart directory (and symlinks are not packaged portably), so the chart holds
 # byte-identical copies; test/integration/chart.test.ts fails when a copy drifts.
 #
-#   crds/*.yaml                             -> charts/scim-token-operator/crds/
+#   crds/*.yaml                             -> charts/scim-token-operator/files/crds/
 #   config/rbac/user-roles.yaml             -> charts/scim-token-operator/files/user-roles.yaml
 #   config/admission/rotation-policy.yaml   -> charts/scim-token-operator/files/rotation-policy.yaml
+#
+# The chart's README.md is generated from values.yaml: test/helm/chart-readme.ts --write.
 set -euo pipefail
 chart=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$chart/../.." && pwd)
-rm -f "$chart"/crds/*.yaml
-cp "$root"/crds/*.yaml "$chart/crds/"
+mkdir -p "$chart/files/crds"
+rm -f "$chart"/files/crds/*.yaml
+cp "$root"/crds/*.yaml "$chart/files/crds/"
 cp "$root/config/rbac/user-roles.yaml" "$chart/files/user-roles.yaml"
 cp "$root/config/admission/rotation-policy.yaml" "$chart/files/rotation-policy.yaml"
 echo "chart copies refreshed from crds/ and config/"

@@ -193,6 +193,17 @@ describe('Metrics per domain', () => {
     },
   );
 
+  it.each([
+    [true, 1],
+    [false, 0],
+    [undefined, 0],
+  ])('exports suspend=%s as scim_domain_suspended %d', async (suspended, want) => {
+    const m = quietMetrics(() => [
+      { namespace: 'ns', name: 'd', ready: 'False', ...(suspended === undefined ? {} : { suspended }) },
+    ]);
+    expect(sample(await m.render(), 'scim_domain_suspended{namespace="ns",name="d"}')).toBe(want);
+  });
+
   it('drops domains that are no longer in the source', async () => {
     let domains: DomainSample[] = [{ namespace: 'ns', name: 'gone', issuedAt, ready: 'True' }];
     const m = quietMetrics(() => domains);
@@ -261,14 +272,20 @@ describe('domainSamples', () => {
     {
       name: 'a domain with no status yet',
       d: domain(),
-      want: { namespace: 'ns', name: 'd', ready: 'Unknown' },
+      want: { namespace: 'ns', name: 'd', ready: 'Unknown', suspended: false },
     },
     {
       name: 'a Ready domain without a max age',
       d: domain({
         status: { conditions: [ready('True')], token: { ...token, issuedAt: '2030-01-01T11:00:00Z' } },
       }),
-      want: { namespace: 'ns', name: 'd', ready: 'True', issuedAt: new Date('2030-01-01T11:00:00Z') },
+      want: {
+        namespace: 'ns',
+        name: 'd',
+        ready: 'True',
+        issuedAt: new Date('2030-01-01T11:00:00Z'),
+        suspended: false,
+      },
     },
     {
       name: 'a domain with spec.maxTokenAge 720h',
@@ -282,15 +299,35 @@ describe('domainSamples', () => {
         ready: 'True',
         issuedAt: new Date('2030-01-01T11:00:00Z'),
         expiresAt: new Date('2030-01-31T11:00:00Z'),
+        suspended: false,
       },
     },
     {
       name: 'a suspended domain (no token) with a max age',
-      d: domain({ maxTokenAge: '720h', status: { conditions: [ready('False')] } }),
-      want: { namespace: 'ns', name: 'd', ready: 'False' },
+      d: {
+        ...domain({ maxTokenAge: '720h', status: { conditions: [ready('False')] } }),
+        spec: { domain: 'd.example', maxTokenAge: '720h', suspend: true },
+      },
+      want: { namespace: 'ns', name: 'd', ready: 'False', suspended: true },
     },
   ])('reads $name', ({ d, want }) => {
     expect([...domainSamples([d])]).toEqual([want]);
+  });
+});
+
+describe('Metrics verifier readiness', () => {
+  it('reads the verifier readiness at each scrape, 0 until a source is set or when it throws', async () => {
+    const m = quietMetrics();
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
+    let ready = true;
+    m.setVerifierReadySource(() => ready);
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(1);
+    ready = false;
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
+    m.setVerifierReadySource(() => {
+      throw new Error('no index');
+    });
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
   });
 });
 

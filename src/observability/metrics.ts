@@ -165,7 +165,9 @@ class CountedHistogram extends Histogram<'result' | 'le'> {
  * - `scim_token_expiry_timestamp_seconds{namespace,name}`: when it passes `spec.maxTokenAge` (only
  *   for domains that set one);
  * - `scim_domain_ready{namespace,name,condition}`: 1 on the series of the Ready condition's status
- *   (True, False or Unknown), 0 on the other two, as cert-manager's `certmanager_certificate_ready_status`.
+ *   (True, False or Unknown), 0 on the other two, as cert-manager's `certmanager_certificate_ready_status`;
+ * - `scim_domain_suspended{namespace,name}`: 1 while `spec.suspend` is true (Ready=False by request,
+ *   which alerts leave alone).
  *
  * Timestamps, not ages, as Prometheus recommends: `time() - scim_token_issued_timestamp_seconds` is the
  * age, and a sample does not change between scrapes unless the token does.
@@ -179,6 +181,7 @@ export const DOMAIN_SERIES = {
   issued: 'scim_token_issued_timestamp_seconds',
   expiry: 'scim_token_expiry_timestamp_seconds',
   ready: 'scim_domain_ready',
+  suspended: 'scim_domain_suspended',
 } as const;
 
 const READY_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -194,6 +197,8 @@ export interface DomainSample {
   readonly expiresAt?: Date;
   /** The status of the domain's Ready condition (Unknown when it has none yet). */
   readonly ready: ReadyStatus;
+  /** `spec.suspend`. */
+  readonly suspended?: boolean;
 }
 
 export type DomainSource = () => Iterable<DomainSample>;
@@ -216,6 +221,9 @@ class DomainSeries {
     ready:
       `# HELP ${DOMAIN_SERIES.ready} The status of a ScimDomain's Ready condition: 1 on the series of its current status.\n` +
       `# TYPE ${DOMAIN_SERIES.ready} gauge\n`,
+    suspended:
+      `# HELP ${DOMAIN_SERIES.suspended} 1 while a ScimDomain is suspended (spec.suspend), else 0.\n` +
+      `# TYPE ${DOMAIN_SERIES.suspended} gauge\n`,
   };
   // namespace → name → the domain's label text, and the scrape that last saw it.
   private readonly seen = new Map<string, Map<string, Seen>>();
@@ -226,6 +234,7 @@ class DomainSeries {
     const issued: string[] = [];
     const expiry: string[] = [];
     const ready: string[] = [];
+    const suspended: string[] = [];
     for (const d of domains) {
       if (!isObjectName(d.namespace) || !isObjectName(d.name)) continue;
       let names = this.seen.get(d.namespace);
@@ -244,6 +253,7 @@ class DomainSeries {
         ready.push(
           `${DOMAIN_SERIES.ready}{${seen.labels},condition="${status}"} ${status === d.ready ? 1 : 0}`,
         );
+      suspended.push(`${DOMAIN_SERIES.suspended}{${seen.labels}} ${d.suspended === true ? 1 : 0}`);
     }
     for (const [namespace, names] of this.seen) {
       for (const [name, seen] of names) if (seen.scrape !== scrape) names.delete(name);
@@ -255,7 +265,8 @@ class DomainSeries {
       '\n' +
       family(DomainSeries.HEADERS.issued, issued) +
       family(DomainSeries.HEADERS.expiry, expiry) +
-      family(DomainSeries.HEADERS.ready, ready)
+      family(DomainSeries.HEADERS.ready, ready) +
+      family(DomainSeries.HEADERS.suspended, suspended)
     );
   }
 }
@@ -272,6 +283,7 @@ export function* domainSamples(domains: Iterable<ScimDomain>): Generator<DomainS
       ...(issuedAt ? { issuedAt } : {}),
       ...(expiresAt ? { expiresAt } : {}),
       ready,
+      suspended: d.spec.suspend === true,
     };
   }
 }
@@ -301,6 +313,7 @@ export class Metrics {
   private readonly kubeRequests: Counter<'method'>;
   private readonly verify = new VerifyCounts();
   private readonly leader: Gauge;
+  private verifierReady: () => boolean = () => false;
 
   constructor(options: MetricsOptions = {}) {
     this.domains = options.domains;
@@ -393,6 +406,21 @@ export class Metrics {
       for (const result of ROTATION_RESULTS) this.rotationsTotal.inc({ trigger, result }, 0);
     }
     this.leader.set(0);
+    const verifierReady = () => this.verifierReady();
+    new Gauge({
+      name: 'scim_verifier_ready',
+      help: "1 while this replica's verifier answers from an index synced with the API server, else 0.",
+      registers,
+      collect() {
+        let ready = false;
+        try {
+          ready = verifierReady();
+        } catch {
+          // Not ready, then.
+        }
+        this.set(ready ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'scim_build_info',
       help: 'Always 1; the labels say which version of scim-token-operator runs, on which Node.js.',
@@ -427,6 +455,11 @@ export class Metrics {
   /** Where the per-domain series (token timestamps, readiness) read the domains from at each scrape. */
   setDomainSource(domains: DomainSource): void {
     this.domains = domains;
+  }
+
+  /** Where `scim_verifier_ready` reads this replica's verifier readiness from at each scrape. */
+  setVerifierReadySource(ready: () => boolean): void {
+    this.verifierReady = ready;
   }
 
   recordReconcile(controller: string, result: ReconcileResult, durationSeconds: number): void {
