@@ -90,10 +90,8 @@ describe('the PrometheusRule', () => {
   });
 
   it('has, for every alert, a case where it fires and one where it stays silent', () => {
-    const cases = (
-      loadYaml(readFileSync(path.join(ROOT, 'test/prometheus/alerts.test.yaml'), 'utf8')) as {
-        tests: RuleTest[];
-      }
+    const cases = loadYaml<{ tests: RuleTest[] }>(
+      readFileSync(path.join(ROOT, 'test/prometheus/alerts.test.yaml'), 'utf8'),
     ).tests.flatMap((t) => t.alert_rule_test);
     for (const { alert } of rules) {
       const mine = cases.filter((c) => c.alertname === alert);
