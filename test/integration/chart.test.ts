@@ -217,6 +217,13 @@ describe('values.schema.json', () => {
     ['a bare number as a duration', ['leaderElection.leaseDuration=fifteen'], /leaseDuration/],
     ['an unknown log level', ['logLevel=verbose'], /logLevel/],
     ['a port out of range', ['verifier.port=70000'], /verifier\/port/],
+    ['crds.keep as text', ['crds.keep=maybe'], /crds\/keep/],
+    [
+      'an alert that does not exist',
+      ['prometheusRule.disabled={ScimTokenTooOld}'],
+      /prometheusRule\/disabled/,
+    ],
+    ['a misspelt NetworkPolicy value', ['networkPolicy.verifier.namespaces={a}'], /namespaces/],
     [
       'a grace period shorter than the shutdown',
       ['terminationGracePeriodSeconds=10'],
