@@ -154,20 +154,19 @@ describe('Metrics', () => {
 });
 
 describe('Metrics per domain', () => {
-  const issuedAt = new Date('2030-01-01T11:00:00Z'); // Unix 1893495600
-  const expiresAt = new Date('2030-01-31T11:00:00Z'); // Unix 1896087600
+  const issuedAt = '2030-01-01T11:00:00Z'; // Unix 1893495600
 
   it('exports when each current token was issued and, with spec.maxTokenAge, when it passes it', async () => {
     const m = quietMetrics(() => [
-      { namespace: 'team-a', name: 'example', issuedAt, expiresAt, ready: 'True' },
-      { namespace: 'team-b', name: 'other', issuedAt: new Date(issuedAt.getTime() + 500), ready: 'True' },
+      { namespace: 'team-a', name: 'example', issuedAt, maxTokenAge: '720h', ready: 'True' },
+      { namespace: 'team-b', name: 'other', issuedAt: '2030-01-01T11:00:00.500Z', ready: 'True' },
     ]);
     const text = await m.render();
     expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
       1893495600,
     );
     expect(sample(text, 'scim_token_expiry_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
-      1896087600,
+      1893495600 + 720 * 3600,
     );
     expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-b",name="other"}')).toBe(
       1893495600.5,
@@ -204,6 +203,43 @@ describe('Metrics per domain', () => {
     expect(sample(await m.render(), 'scim_domain_suspended{namespace="ns",name="d"}')).toBe(want);
   });
 
+  it('follows a domain from scrape to scrape: new token, new max age, readiness, suspension', async () => {
+    let d: DomainSample = { namespace: 'ns', name: 'd', issuedAt, maxTokenAge: '720h', ready: 'True' };
+    const m = quietMetrics(() => [d]);
+    await m.render();
+    d = {
+      namespace: 'ns',
+      name: 'd',
+      issuedAt: '2030-02-01T00:00:00Z',
+      maxTokenAge: '1h',
+      ready: 'False',
+      suspended: true,
+    };
+    const text = await m.render();
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="ns",name="d"}')).toBe(1896134400);
+    expect(sample(text, 'scim_token_expiry_timestamp_seconds{namespace="ns",name="d"}')).toBe(
+      1896134400 + 3600,
+    );
+    expect(sample(text, 'scim_domain_ready{namespace="ns",name="d",condition="False"}')).toBe(1);
+    expect(sample(text, 'scim_domain_ready{namespace="ns",name="d",condition="True"}')).toBe(0);
+    expect(sample(text, 'scim_domain_suspended{namespace="ns",name="d"}')).toBe(1);
+    d = { namespace: 'ns', name: 'd', ready: 'False', suspended: true };
+    const after = await m.render();
+    expect(after).not.toContain('scim_token_issued_timestamp_seconds{namespace="ns"');
+    expect(after).not.toContain('scim_token_expiry_timestamp_seconds{namespace="ns"');
+  });
+
+  it('renders the same text while nothing changes, and new text when a domain goes and another comes', async () => {
+    let domains: DomainSample[] = [{ namespace: 'ns', name: 'a', issuedAt, ready: 'True' }];
+    const m = quietMetrics(() => domains);
+    const first = await m.render();
+    expect(await m.render()).toBe(first);
+    domains = [{ namespace: 'ns', name: 'b', issuedAt, ready: 'True' }];
+    const second = await m.render();
+    expect(second).toContain('name="b"');
+    expect(second).not.toContain('name="a"');
+  });
+
   it('drops domains that are no longer in the source', async () => {
     let domains: DomainSample[] = [{ namespace: 'ns', name: 'gone', issuedAt, ready: 'True' }];
     const m = quietMetrics(() => domains);
@@ -222,9 +258,15 @@ describe('Metrics per domain', () => {
 
   it.each([
     {
-      name: 'an invalid date',
-      domain: { namespace: 'ns', name: 'd', issuedAt: new Date('nonsense'), expiresAt, ready: 'True' },
+      name: 'an invalid issue time',
+      domain: { namespace: 'ns', name: 'd', issuedAt: 'nonsense', maxTokenAge: '720h', ready: 'True' },
       issued: undefined,
+      ready: 1,
+    },
+    {
+      name: 'an invalid max age',
+      domain: { namespace: 'ns', name: 'd', issuedAt, maxTokenAge: '30d', ready: 'True' },
+      issued: 1893495600,
       ready: 1,
     },
     {
@@ -254,12 +296,13 @@ describe('Metrics per domain', () => {
 });
 
 describe('domainSamples', () => {
-  const domain = (over: Partial<ScimDomain> & { maxTokenAge?: string } = {}): ScimDomain => ({
-    metadata: { namespace: 'ns', name: 'd' },
-    spec: { domain: 'd.example', ...(over.maxTokenAge ? { maxTokenAge: over.maxTokenAge } : {}) },
-    ...(over.status ? { status: over.status } : {}),
-  });
-  const token = { id: 'tok', fingerprint: 'sha256:x', sha256: 'x', generation: 1 };
+  const token = {
+    id: 'tok',
+    fingerprint: 'sha256:x',
+    sha256: 'x',
+    generation: 1,
+    issuedAt: '2030-01-01T11:00:00Z',
+  };
   const ready = (status: 'True' | 'False') => ({
     type: 'Ready',
     status,
@@ -267,51 +310,33 @@ describe('domainSamples', () => {
     message: '',
     lastTransitionTime: '2030-01-01T00:00:00Z',
   });
+  const domain = (spec: Partial<ScimDomain['spec']>, status?: ScimDomain['status']): ScimDomain => ({
+    metadata: { namespace: 'ns', name: 'd' },
+    spec: { domain: 'd.example', ...spec },
+    ...(status ? { status } : {}),
+  });
 
   it.each([
     {
       name: 'a domain with no status yet',
-      d: domain(),
-      want: { namespace: 'ns', name: 'd', ready: 'Unknown', suspended: false },
+      d: domain({}),
+      want: { ready: 'Unknown', suspended: false },
     },
     {
-      name: 'a Ready domain without a max age',
-      d: domain({
-        status: { conditions: [ready('True')], token: { ...token, issuedAt: '2030-01-01T11:00:00Z' } },
-      }),
-      want: {
-        namespace: 'ns',
-        name: 'd',
-        ready: 'True',
-        issuedAt: new Date('2030-01-01T11:00:00Z'),
-        suspended: false,
-      },
+      name: 'a Ready domain with a max age',
+      d: domain({ maxTokenAge: '720h' }, { conditions: [ready('True')], token }),
+      want: { ready: 'True', suspended: false, issuedAt: token.issuedAt, maxTokenAge: '720h' },
     },
     {
-      name: 'a domain with spec.maxTokenAge 720h',
-      d: domain({
-        maxTokenAge: '720h',
-        status: { conditions: [ready('True')], token: { ...token, issuedAt: '2030-01-01T11:00:00Z' } },
-      }),
-      want: {
-        namespace: 'ns',
-        name: 'd',
-        ready: 'True',
-        issuedAt: new Date('2030-01-01T11:00:00Z'),
-        expiresAt: new Date('2030-01-31T11:00:00Z'),
-        suspended: false,
-      },
-    },
-    {
-      name: 'a suspended domain (no token) with a max age',
-      d: {
-        ...domain({ maxTokenAge: '720h', status: { conditions: [ready('False')] } }),
-        spec: { domain: 'd.example', maxTokenAge: '720h', suspend: true },
-      },
-      want: { namespace: 'ns', name: 'd', ready: 'False', suspended: true },
+      name: 'a suspended domain (no token)',
+      d: domain({ suspend: true }, { conditions: [ready('False')] }),
+      want: { ready: 'False', suspended: true },
     },
   ])('reads $name', ({ d, want }) => {
-    expect([...domainSamples([d])]).toEqual([want]);
+    const [got] = [...domainSamples([d])];
+    expect(got).toMatchObject({ namespace: 'ns', name: 'd', ...want });
+    expect(got?.issuedAt).toBe(want.issuedAt);
+    expect(got?.maxTokenAge).toBe(want.maxTokenAge);
   });
 });
 
@@ -350,7 +375,9 @@ describe('Metrics build info', () => {
 describe('Metrics labels', () => {
   it('never exports token material, even when a caller passes a token or an error message as a label', async () => {
     const token = generateToken(randomBytes);
-    const m = quietMetrics(() => [{ namespace: 'ns', name: token, issuedAt: new Date(), ready: 'True' }]);
+    const m = quietMetrics(() => [
+      { namespace: 'ns', name: token, issuedAt: new Date().toISOString(), ready: 'True' },
+    ]);
     m.recordReconcileError('scimdomain', token);
     m.recordReconcileError('scimdomain', `secret rejected: ${token}`);
     m.setWorkqueueDepth(token, 1);
