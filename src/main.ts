@@ -8,7 +8,7 @@ import { ConfigError, HelpRequested, parseConfig, type Config } from './config.j
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, domainSamples } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
@@ -81,13 +81,7 @@ async function main(): Promise<void> {
     ...(failpoint ? { failpoint } : {}),
   });
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
-  metrics.setTokenAgeSource(function* () {
-    for (const d of operator.cachedDomains()) {
-      const issuedAt = d.status?.token?.issuedAt;
-      if (issuedAt)
-        yield { namespace: d.metadata.namespace, name: d.metadata.name, issuedAt: new Date(issuedAt) };
-    }
-  });
+  metrics.setDomainSource(() => domainSamples(operator.cachedDomains()));
   // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
   const verifier = new Verifier({
     config,
@@ -98,6 +92,7 @@ async function main(): Promise<void> {
     informers: domainInformers,
   });
   await verifier.start();
+  metrics.setVerifierReadySource(() => verifier.ready);
   const health = await startHealthServer({
     host: config.metricsAddress.host,
     port: config.metricsAddress.port,

@@ -42,6 +42,8 @@ export const ConditionType = {
   Ready: 'Ready',
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
+  /** Set only on domains with spec.maxTokenAge: True once the token is older than that. */
+  TokenOverdue: 'TokenOverdue',
 } as const;
 
 export const DomainReason = {
@@ -80,6 +82,7 @@ export const EventReason = {
   SecretLost: 'SecretLost',
   RotationSkipped: 'RotationSkipped',
   RotationFailed: 'RotationFailed',
+  TokenOverdue: 'TokenOverdue',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 
@@ -106,6 +109,8 @@ export interface ScimDomainSpec {
   scimBaseUrl?: string;
   suspend?: boolean;
   revealOnce?: boolean;
+  /** A duration such as `720h`: past it the domain reports TokenOverdue (src/domain/token-age.ts). */
+  maxTokenAge?: string;
 }
 
 /** A token rotated out with an overlap: it still verifies until expiresAt (SPEC §2.2). */

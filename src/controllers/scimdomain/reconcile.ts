@@ -31,6 +31,7 @@ import {
 import type { TokenSealer } from '../../domain/token-seal.js';
 import { redactTokens } from '../../observability/logger.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
+import { withTokenAge } from '../../domain/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
 import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
@@ -114,16 +115,20 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   let actions: RotationAction[] = [];
   let outcome = 'rotations';
   let requeueAfterMs: number | undefined;
+  // spec.maxTokenAge: the TokenOverdue condition, and a visit when the token becomes overdue.
+  let overdueInMs: number | undefined;
   if (state) {
     const history = deps.generationHistory?.(key);
-    const plan = planDomain(history ? { ...state, suspendHistory: history } : state, {
+    const domainPlan = planDomain(history ? { ...state, suspendHistory: history } : state, {
       now: now.toISOString(),
       issue: deps.issueToken,
       sealer: deps.sealer,
     });
+    const plan = withTokenAge(domainPlan, state.domain, now);
     actions = plan.actions;
     outcome = plan.outcome;
-    requeueAfterMs = plan.requeueAfterMs;
+    requeueAfterMs = domainPlan.requeueAfterMs;
+    overdueInMs = plan.requeueAfterMs;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
     if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
   }
@@ -139,6 +144,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     actions = plan.actions;
     requeueAfterMs = earliest(requeueAfterMs, plan.requeueAfterMs);
   }
+  if (overdueInMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? overdueInMs, overdueInMs);
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
     // Steady: completed one-shot rotations whose opt-in time-to-live is over go.
