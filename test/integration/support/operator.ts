@@ -2,8 +2,7 @@
 // scoped to the test file's namespaces, and keeps everything it prints for the leak check.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, waitFor } from './kube.js';
 
@@ -28,12 +27,25 @@ export interface OperatorOptions {
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 
 /**
- * One token-seal key for every operator a test run starts (as the chart gives every replica one):
- * a write interrupted by a SIGKILL is then adopted by the next process, not issued again.
+ * One token-seal key for every operator this checkout's tests start (as the chart gives every replica
+ * one): a write interrupted by a SIGKILL is then adopted by the next process, not issued again.
+ * Created once, atomically (link fails if another test worker made it first), so no process ever
+ * reads a half-written or replaced key.
  */
 export function testSealKeyFile(): string {
-  const file = path.join(tmpdir(), `scim-token-operator-test-seal-${process.getuid?.() ?? 0}.key`);
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
+  const dir = path.join(ROOT, '.test-output');
+  const file = path.join(dir, 'token-seal.key');
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
   return file;
 }
 
