@@ -16,6 +16,8 @@ export interface CustomResourceInformerOptions {
   namePrefix?: string;
   /** Ceiling of the restart backoff; default the informer's (30 s). */
   maxBackoffMs?: number;
+  /** The watchdog's silence bound; default the informer's (90 s). */
+  silenceTimeoutMs?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export function customResourceInformers<T extends KubernetesObject>(
   plural: string,
   namespaces: readonly string[],
   log: InformerLog,
-  { namePrefix = plural, maxBackoffMs }: CustomResourceInformerOptions = {},
+  { namePrefix = plural, maxBackoffMs, silenceTimeoutMs }: CustomResourceInformerOptions = {},
 ): RestartingInformer<T>[] {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
@@ -62,6 +64,7 @@ export function customResourceInformers<T extends KubernetesObject>(
         transform: withoutApplyBookkeeping,
         log,
         ...(maxBackoffMs !== undefined ? { maxBackoffMs } : {}),
+        ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
       }),
   );
 }
@@ -72,9 +75,11 @@ export function scimDomainInformers(
   namespaces: readonly string[],
   log: InformerLog,
   namePrefix = DOMAIN_PLURAL,
+  { silenceTimeoutMs }: { silenceTimeoutMs?: number } = {},
 ): RestartingInformer<ScimDomain>[] {
   return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, {
     namePrefix,
     maxBackoffMs: DOMAIN_INFORMER_MAX_BACKOFF_MS,
+    ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
   });
 }

@@ -215,6 +215,7 @@ export class Metrics {
 
   private readonly clock: () => Date;
   private tokens: TokenSource | undefined;
+  private staleness: (() => number | undefined) | undefined;
   private readonly tokenAge = new TokenAgeGauge();
 
   readonly reconcileTotal: ReconcileTotal;
@@ -308,6 +309,19 @@ export class Metrics {
       verify,
       [this.registry],
     );
+    const staleness = () => this.staleness?.();
+    new Gauge({
+      name: 'scim_verifier_index_staleness_seconds',
+      help:
+        "Seconds since the verifier's index was last known current (a list, a watch event or a bookmark); " +
+        'absent before the first list. Past --max-staleness the verifier is unready.',
+      registers,
+      collect() {
+        this.reset();
+        const ms = staleness();
+        if (ms !== undefined) this.set(ms / 1000);
+      },
+    });
     this.leader = new Gauge({
       name: 'scim_leader',
       help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
@@ -339,6 +353,11 @@ export class Metrics {
       tokens = [];
     }
     return text + this.tokenAge.render(tokens, this.clock().getTime());
+  }
+
+  /** Where `scim_verifier_index_staleness_seconds` reads the index's staleness (ms) at each scrape. */
+  setIndexStalenessSource(staleness: () => number | undefined): void {
+    this.staleness = staleness;
   }
 
   /** Where `scim_token_age_seconds` reads the current tokens from at each scrape. */
