@@ -112,7 +112,10 @@ it('never accepts a token rotated away while its watch is stalled: it refuses wi
     'the verifier to catch up: old token revoked, new one valid, ready',
     async () => {
       const [o, n] = await Promise.all([verify(url, old), verify(url, current)]);
-      return o.status === 401 && o.reason === 'revoked' && n.status === 200 && (await readyz(verifier)) === 200
+      return o.status === 401 &&
+        o.reason === 'revoked' &&
+        n.status === 200 &&
+        (await readyz(verifier)) === 200
         ? true
         : undefined;
     },
