@@ -478,8 +478,8 @@ function parseMode(value: string | undefined): Mode {
   return mode;
 }
 
-// The watchdog relists after three quarters of it (kube/informer.ts); below a couple of seconds a
-// relist could not even finish in time.
+// The watchdog relists after at most three quarters of it (verifier.ts silenceTimeoutFor); below a
+// couple of seconds a relist could not even finish in time.
 const MIN_MAX_STALENESS_MS = 2_000;
 
 const MAX_CONNECTIONS = 1_000_000;

@@ -110,6 +110,11 @@ export function watchTimeoutSeconds(random: () => number): number {
   return Math.floor(MIN_WATCH_TIMEOUT_S * (1 + Math.min(Math.max(random(), 0), 0.999)));
 }
 
+/** How often the watchdog looks: a quarter of the bound, at most every second. */
+function watchdogInterval(silenceTimeoutMs: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(silenceTimeoutMs / 4)));
+}
+
 /** True when an attempt whose last sign of life was at `lastProgressAtMs` has been silent too long. */
 export function isSilent(lastProgressAtMs: number, nowMs: number, silenceTimeoutMs: number): boolean {
   return nowMs - lastProgressAtMs > silenceTimeoutMs;
@@ -557,10 +562,10 @@ export class RestartingInformer<T extends KubernetesObject> {
         );
         return;
       }
-      this.watchdogTimer = this.timers.setTimeout(check, Math.max(50, Math.floor(this.silenceTimeoutMs / 4)));
+      this.watchdogTimer = this.timers.setTimeout(check, watchdogInterval(this.silenceTimeoutMs));
       (this.watchdogTimer as { unref?: () => void }).unref?.();
     };
-    this.watchdogTimer = this.timers.setTimeout(check, Math.max(50, Math.floor(this.silenceTimeoutMs / 4)));
+    this.watchdogTimer = this.timers.setTimeout(check, watchdogInterval(this.silenceTimeoutMs));
     (this.watchdogTimer as { unref?: () => void }).unref?.();
   }
 

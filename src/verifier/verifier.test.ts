@@ -121,7 +121,9 @@ describe('indexStaleness', () => {
 
   it.each([
     { maxStalenessMs: 120_000, silenceMs: 90_000 },
-    { maxStalenessMs: 8_000, silenceMs: 6_000 },
+    { maxStalenessMs: 30_000, silenceMs: 20_000 },
+    { maxStalenessMs: 8_000, silenceMs: 4_000 },
+    { maxStalenessMs: 2_000, silenceMs: 1_000 },
   ])(
     'relists after $silenceMs ms of silence for --max-staleness $maxStalenessMs ms',
     ({ maxStalenessMs, silenceMs }) => {

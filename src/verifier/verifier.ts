@@ -53,9 +53,13 @@ export interface VerifierDeps {
 
 const DEFAULT_TLS_REFRESH_MS = 60_000;
 
-/** The informers' watchdog bound for a given `--max-staleness`: relist well before going unready. */
+/**
+ * The informers' watchdog bound for a given `--max-staleness`: relist well before going unready —
+ * ¾ of it, but leaving at least 10 s for the relist, and never less than half of it (a short bound
+ * in tests relists a quiet watch every few seconds rather than flapping readiness).
+ */
 export function silenceTimeoutFor(maxStalenessMs: number): number {
-  return Math.floor((maxStalenessMs * 3) / 4);
+  return Math.floor(Math.max(Math.min(maxStalenessMs * 0.75, maxStalenessMs - 10_000), maxStalenessMs / 2));
 }
 
 /**
