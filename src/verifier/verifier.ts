@@ -88,7 +88,7 @@ export class Verifier {
   private refreshTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private draining = false;
-  private wasFresh = false;
+  private wasFresh = true;
   // Latched: informers stay synced across restarts, and this is read on every request.
   private synced = false;
 

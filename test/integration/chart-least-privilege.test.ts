@@ -151,7 +151,7 @@ function expectedSections(): Map<string, string[]> {
 
 function writeExpected(sections: Map<string, string[]>): void {
   const header = [
-    "# What the operator's ServiceAccount may do, per install mode and namespace: the output of",
+    "# What the controller's and the verifier's ServiceAccounts may do, per install mode and namespace: the output of",
     "# `kubectl auth can-i --list -n <namespace>` run with the ServiceAccount's own token, less the",
     '# lines a ServiceAccount without any binding gets too (discovery URLs, self-reviews: those come',
     '# from the Kubernetes version, not from the chart). Normalised: header dropped, one space',
