@@ -115,7 +115,7 @@ for addr in "$VERIFY_ADDR" "$METRICS_ADDR"; do
 done
 # setsid: the operator outlives this script and a Ctrl-C in the terminal that started it.
 setsid node "$root/dist/src/main.js" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
-  --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" \
+  --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" --drain-period 0s \
   >>"$LOG" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
 operator_pid=$!
