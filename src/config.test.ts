@@ -34,6 +34,7 @@ describe('parseConfig defaults', () => {
       mode: 'all',
       kubeconfig: undefined,
       namespaces: [],
+      minWatchTimeoutMs: 300_000,
       leaderElection: {
         enabled: false,
         namespace: undefined,
@@ -157,6 +158,7 @@ describe('parseConfig with one setting', () => {
     { flag: 'workers', value: '8', pick: (c: Config) => c.workers, want: 8 },
     { flag: 'resync-period', value: '1h30m', pick: (c: Config) => c.resyncPeriodMs, want: 5_400_000 },
     { flag: 'rotation-grace', value: '2s', pick: (c: Config) => c.rotationGraceMs, want: 2_000 },
+    { flag: 'min-watch-timeout', value: '5s', pick: (c: Config) => c.minWatchTimeoutMs, want: 5_000 },
     { flag: 'max-staleness', value: '30s', pick: (c: Config) => c.verifier.maxStalenessMs, want: 30_000 },
     {
       flag: 'verify-max-connections',

@@ -58,6 +58,8 @@ export interface Config {
   readonly kubeconfig: string | undefined;
   /** Namespaces to watch; empty: all namespaces. */
   readonly namespaces: readonly string[];
+  /** Each watch asks the API server to end it after between this and twice this (client-go's). */
+  readonly minWatchTimeoutMs: number;
   readonly leaderElection: LeaderElectionConfig;
   readonly verifier: VerifierConfig;
   /** Serves /metrics, /healthz and /readyz. */
@@ -119,6 +121,15 @@ const FLAGS = [
     argName: '<ns>',
     description: 'namespace to watch; repeat the flag or separate with commas for more',
     defaultText: 'all namespaces',
+    group: GROUP_KUBE,
+  },
+  {
+    flag: 'min-watch-timeout',
+    kind: 'string',
+    argName: '<dur>',
+    description:
+      'each watch asks the API server to end it after a random time between this and twice this, then resumes',
+    default: '5m',
     group: GROUP_KUBE,
   },
   {
@@ -397,6 +408,7 @@ function buildConfig(raw: RawLookup, mode: Mode): Config {
     mode,
     kubeconfig: optional('kubeconfig', parseFilePath),
     namespaces: optional('namespace', parseNamespaceList) ?? [],
+    minWatchTimeoutMs: required('min-watch-timeout', parseDuration),
     leaderElection: {
       enabled: required('leader-elect', parseBoolean),
       namespace: optional('leader-election-namespace', parseNamespace),

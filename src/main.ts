@@ -78,7 +78,10 @@ async function main(): Promise<void> {
     config.namespaces,
     log,
     config.mode === 'verifier' ? 'verifier/scimdomains' : undefined,
-    runsVerifier ? { silenceTimeoutMs: silenceTimeoutFor(config.verifier.maxStalenessMs) } : {},
+    {
+      minWatchTimeoutMs: config.minWatchTimeoutMs,
+      ...(runsVerifier ? { silenceTimeoutMs: silenceTimeoutFor(config.verifier.maxStalenessMs) } : {}),
+    },
   );
   const parts: Parts = { operator: undefined, verifier: undefined, elector: undefined, live: true };
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.

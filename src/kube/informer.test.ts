@@ -193,6 +193,13 @@ describe('objectKey', () => {
 
 describe('watchTimeoutSeconds', () => {
   it.each([
+    { min: 5_000, random: 0.5, seconds: 7 },
+    { min: 100, random: 0, seconds: 1 },
+  ])('asks for $seconds s with a $min ms minimum and random() = $random', ({ min, random, seconds }) => {
+    expect(watchTimeoutSeconds(always(random), min)).toBe(seconds);
+  });
+
+  it.each([
     { random: 0, seconds: 300 },
     { random: 0.5, seconds: 450 },
     { random: 0.9999, seconds: 599 },

@@ -85,6 +85,8 @@ export interface InformerOptions<T extends KubernetesObject> {
    * bookmark about once a minute on a quiet watch.
    */
   silenceTimeoutMs?: number;
+  /** Each watch asks to be ended after between this and twice this; default 5 min (client-go's). */
+  minWatchTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
   timers?: InformerTimers;
@@ -100,14 +102,19 @@ export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_SILENCE_TIMEOUT_MS = 90_000;
 
 // client-go's reflector: minWatchTimeout = 5 min, each watch asks for a timeout in [5, 10) minutes.
-const MIN_WATCH_TIMEOUT_S = 300;
+export const DEFAULT_MIN_WATCH_TIMEOUT_MS = 300_000;
 
 /**
- * The `timeoutSeconds` of one watch request: between 5 and 10 minutes, drawn anew for every watch,
- * so that the watches of many replicas end (and re-list, after a compaction) at different times.
+ * The `timeoutSeconds` of one watch request: between the minimum and twice it (default 5 and 10
+ * minutes), drawn anew for every watch, so that the watches of many replicas end (and re-list,
+ * after a compaction) at different times. At least 1 s.
  */
-export function watchTimeoutSeconds(random: () => number): number {
-  return Math.floor(MIN_WATCH_TIMEOUT_S * (1 + Math.min(Math.max(random(), 0), 0.999)));
+export function watchTimeoutSeconds(
+  random: () => number,
+  minWatchTimeoutMs = DEFAULT_MIN_WATCH_TIMEOUT_MS,
+): number {
+  const min = minWatchTimeoutMs / 1000;
+  return Math.max(1, Math.floor(min * (1 + Math.min(Math.max(random(), 0), 0.999))));
 }
 
 /** How often the watchdog looks: a quarter of the bound, at most every second. */
@@ -317,14 +324,14 @@ function objectEventsWatch<T extends KubernetesObject>(
   transform: (obj: T) => T,
   onObject: (phase: ObjectEvent, obj: T) => void,
   onEvent: () => void,
-  random: () => number,
+  timeoutSeconds: () => number,
 ): Watch {
   const watch = new Watch(kc);
   const open = watch.watch.bind(watch);
   watch.watch = (path, queryParams, callback, done) =>
     open(
       path,
-      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds(random) },
+      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds() },
       (phase, apiObj, watchObj) => {
         onEvent();
         if ((phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)) {
@@ -508,7 +515,9 @@ export class RestartingInformer<T extends KubernetesObject> {
     };
     const informer: Informer<T> = new ListWatch<T>(
       this.opts.path,
-      objectEventsWatch(this.opts.kc, transform, onObject, onEvent, this.random),
+      objectEventsWatch(this.opts.kc, transform, onObject, onEvent, () =>
+        watchTimeoutSeconds(this.random, this.opts.minWatchTimeoutMs),
+      ),
       listFn,
       false,
       this.opts.labelSelector,

@@ -18,6 +18,8 @@ export interface CustomResourceInformerOptions {
   maxBackoffMs?: number;
   /** The watchdog's silence bound; default the informer's (90 s). */
   silenceTimeoutMs?: number;
+  /** See InformerOptions; default the informer's (5 min). */
+  minWatchTimeoutMs?: number;
 }
 
 /**
@@ -32,7 +34,12 @@ export function customResourceInformers<T extends KubernetesObject>(
   plural: string,
   namespaces: readonly string[],
   log: InformerLog,
-  { namePrefix = plural, maxBackoffMs, silenceTimeoutMs }: CustomResourceInformerOptions = {},
+  {
+    namePrefix = plural,
+    maxBackoffMs,
+    silenceTimeoutMs,
+    minWatchTimeoutMs,
+  }: CustomResourceInformerOptions = {},
 ): RestartingInformer<T>[] {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
@@ -65,6 +72,7 @@ export function customResourceInformers<T extends KubernetesObject>(
         log,
         ...(maxBackoffMs !== undefined ? { maxBackoffMs } : {}),
         ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
+        ...(minWatchTimeoutMs !== undefined ? { minWatchTimeoutMs } : {}),
       }),
   );
 }
@@ -75,11 +83,12 @@ export function scimDomainInformers(
   namespaces: readonly string[],
   log: InformerLog,
   namePrefix = DOMAIN_PLURAL,
-  { silenceTimeoutMs }: { silenceTimeoutMs?: number } = {},
+  { silenceTimeoutMs, minWatchTimeoutMs }: { silenceTimeoutMs?: number; minWatchTimeoutMs?: number } = {},
 ): RestartingInformer<ScimDomain>[] {
   return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, {
     namePrefix,
     maxBackoffMs: DOMAIN_INFORMER_MAX_BACKOFF_MS,
     ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
+    ...(minWatchTimeoutMs !== undefined ? { minWatchTimeoutMs } : {}),
   });
 }

@@ -34,7 +34,7 @@ import {
 import { TokenIndex, type TokenIndexOptions } from './token-index.js';
 
 export interface VerifierDeps {
-  config: Pick<Config, 'namespaces' | 'verifier'>;
+  config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'verifier'>;
   kc: KubeConfig;
   log: Logger;
   metrics: Pick<Metrics, 'recordVerifyRequest' | 'setIndexStalenessSource'>;
@@ -100,6 +100,7 @@ export class Verifier {
       deps.informers ??
       scimDomainInformers(deps.kc, deps.config.namespaces, deps.log, 'verifier/scimdomains', {
         silenceTimeoutMs: silenceTimeoutFor(deps.config.verifier.maxStalenessMs),
+        minWatchTimeoutMs: deps.config.minWatchTimeoutMs,
       });
     for (const informer of this.informers) {
       informer.on('add', (d) => this.index.upsert(d));

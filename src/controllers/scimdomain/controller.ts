@@ -42,7 +42,7 @@ import { WorkQueue } from '../../kube/work-queue.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 export interface ScimDomainControllerDeps {
-  config: Pick<Config, 'namespaces' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs'>;
+  config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs'>;
   kc: KubeConfig;
   log: Logger;
   metrics: Metrics;
@@ -183,7 +183,9 @@ export class ScimDomainController {
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
     this.domains = deps.domains;
-    this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log);
+    this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log, {
+      minWatchTimeoutMs: config.minWatchTimeoutMs,
+    });
     this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.secrets = scopes.map(
@@ -200,6 +202,7 @@ export class ScimDomainController {
           // Labels, annotations and data are all read (a replace carries them over): only
           // managedFields goes.
           transform: withoutManagedFields,
+          minWatchTimeoutMs: config.minWatchTimeoutMs,
           log,
         }),
     );
