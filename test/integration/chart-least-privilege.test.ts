@@ -107,7 +107,8 @@ async function installRbac(release: string, namespace: string, set: string[]): P
   });
   const applied = kubectl(
     ctx.kubeconfig,
-    ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+    // Forced: other files apply the same cluster-scoped admission policies from config/ as they are.
+    ['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
     yaml,
   );
   expect(applied.status, applied.stderr).toBe(0);
