@@ -171,6 +171,9 @@ describe('values.schema.json', () => {
     ['a bare number as a duration', ['leaderElection.leaseDuration=fifteen'], /leaseDuration/],
     ['an unknown log level', ['logLevel=verbose'], /logLevel/],
     ['a port out of range', ['verifier.port=70000'], /verifier\/port/],
+    ['zero verifier replicas', ['verifier.replicaCount=0'], /verifier\/replicaCount/],
+    ['a staleness bound that is not a duration', ['verifier.maxStaleness=soon'], /verifier\/maxStaleness/],
+    ['a misspelt verifier TLS option', ['verifier.tls.certmanager.issuerRef.name=x'], /certmanager/],
     [
       'a grace period shorter than the shutdown',
       ['terminationGracePeriodSeconds=10'],
