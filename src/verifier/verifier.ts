@@ -83,6 +83,7 @@ export class Verifier {
   private readonly informers: RestartingInformer<ScimDomain>[];
   private readonly ownsInformers: boolean;
   private readonly now: () => Date;
+  private readonly nowMs: () => number;
   private server: VerifierServer | undefined;
   private tls: TlsMaterial | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -94,6 +95,8 @@ export class Verifier {
 
   constructor(private readonly deps: VerifierDeps) {
     this.now = deps.now ?? (() => new Date());
+    const injected = deps.now;
+    this.nowMs = injected ? () => injected().getTime() : Date.now;
     this.index = new TokenIndex({ now: () => this.now().getTime(), ...deps.index });
     this.ownsInformers = deps.informers === undefined;
     this.informers =
@@ -111,9 +114,14 @@ export class Verifier {
 
   /** Milliseconds since the index was last known current; undefined before the first list. */
   staleness(): number | undefined {
+    // Read on every request: no array, and the wall clock without a Date unless one is injected.
+    if (this.informers.length === 1) {
+      const at = this.informers[0]!.lastCurrentAt;
+      return at === undefined ? undefined : Math.max(0, this.nowMs() - at);
+    }
     return indexStaleness(
       this.informers.map((i) => i.lastCurrentAt),
-      this.now().getTime(),
+      this.nowMs(),
     );
   }
 
