@@ -18,6 +18,10 @@ export interface OperatorProcess {
 export interface OperatorOptions {
   kubeconfig: string;
   namespaces: string[];
+  /** `controller` or `verifier`; default both in one process. */
+  command?: 'controller' | 'verifier';
+  /** Serve the verifier over plain HTTP (default true); false: pass TLS flags in `args`. */
+  insecure?: boolean;
   args?: string[];
   env?: Record<string, string>;
   /** Wait for /readyz (default true). */
@@ -51,14 +55,18 @@ export function testSealKeyFile(): string {
 
 /**
  * The flags of an operator run out of cluster against a local control plane: the given kubeconfig
- * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP.
+ * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP unless
+ * told otherwise, no drain period on SIGTERM (nothing routes to these processes).
  */
 export function localOperatorFlags(
   kubeconfig: string,
   namespaces: readonly string[],
   logLevel: 'debug' | 'info',
+  { insecure = true }: { insecure?: boolean } = {},
 ): string[] {
   return [
+    '--drain-period',
+    '0s',
     '--kubeconfig',
     kubeconfig,
     ...namespaces.flatMap((ns) => ['--namespace', ns]),
@@ -66,7 +74,7 @@ export function localOperatorFlags(
     '127.0.0.1:0',
     '--verify-addr',
     '127.0.0.1:0',
-    '--verify-insecure',
+    ...(insecure ? ['--verify-insecure'] : []),
     '--log-level',
     logLevel,
     '--token-seal-key-file',
@@ -79,7 +87,8 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
     '--import',
     TSX,
     path.join(ROOT, 'src/main.ts'),
-    ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'debug'),
+    ...(opts.command ? [opts.command] : []),
+    ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'debug', { insecure: opts.insecure ?? true }),
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
