@@ -177,8 +177,13 @@ describe('the escape hatches', () => {
         'extraObjects=[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{ .Release.Name }}-extra"}},"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: as-text\\n  namespace: {{ .Release.Namespace }}"]',
       ],
     });
-    const chartsOwn = new Set(['scim-token-operator-admission']);
-    const extra = ofKind(rendered, 'ConfigMap').filter((o) => !chartsOwn.has(o.metadata?.name ?? ''));
+    // The chart's own ConfigMaps (admission parameters, the verifier's CA, …) are not extras.
+    const chartsOwn = new Set(
+      ofKind(render({ release: RELEASE, namespace: 'scim-system' }), 'ConfigMap').map(
+        (o) => o.metadata?.name,
+      ),
+    );
+    const extra = ofKind(rendered, 'ConfigMap').filter((o) => !chartsOwn.has(o.metadata?.name));
     expect(extra.map((o) => [o.metadata?.name, o.metadata?.namespace])).toEqual([
       [`${RELEASE}-extra`, undefined],
       ['as-text', 'scim-system'],

@@ -86,9 +86,11 @@ describe('/metrics after issuing, rotating and verifying', () => {
     expect(sample('scim_token_expiry_timestamp_seconds', { name: 'unlimited' })).toBeUndefined();
   });
 
+  // A suspended domain is Ready=True reason Suspended (kstatus reads it as current; SPEC §2.3);
+  // scim_domain_suspended tells it apart.
   it.each([
     ['metered', 'True'],
-    ['paused', 'False'],
+    ['paused', 'True'],
   ])('exports the readiness of %s (Ready=%s) as one series per condition status', (name, status) => {
     for (const condition of ['True', 'False', 'Unknown']) {
       expect(sample('scim_domain_ready', { namespace: ctx.namespace, name, condition })).toBe(

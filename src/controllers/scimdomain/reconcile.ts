@@ -169,15 +169,21 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   try {
     await applyActions(deps, namespace, state?.domain, [state?.secret, state?.previousSecret], actions, log);
   } catch (thrown) {
-    if (thrown instanceof SecretWriteRefused && state) {
-      // Whatever refused the Secret write (immutable, quota, admission, a racing writer), the
-      // revocation happens now; the work queue retries the delivery with backoff.
+    // A conflict or a vanished Secret on a plan made from the cache is most likely the cache lagging
+    // behind: re-read live and re-plan first. Refused again on a live read (a racing writer), or
+    // refused for any other reason (immutable, quota, admission), the revocation happens now.
+    const staleRead =
+      thrown instanceof SecretWriteRefused &&
+      !live &&
+      (isConflict(thrown.original) || isNotFound(thrown.original));
+    if (thrown instanceof SecretWriteRefused && state && !staleRead) {
+      // The work queue retries the delivery with backoff.
       deps.liveSecretReads.add(key);
       log.warn({ outcome, error: thrown.message }, 'Secret write refused; revoking without it');
       await reportApiError(deps, state.domain, thrown.original, now, log, thrown.ifRefused);
       throw thrown.original;
     }
-    const err = thrown;
+    const err = thrown instanceof SecretWriteRefused ? thrown.original : thrown;
     if (isConflict(err) || isNotFound(err)) {
       // Someone else changed the domain, a rotation or the Secret since we read it: re-read, re-plan.
       deps.liveSecretReads.add(key);
