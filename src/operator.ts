@@ -3,6 +3,7 @@
 // watchResource() is not used: it calls process.exit(1) when a watch fails. Our watches go through
 // kube/informer.ts, which re-lists and restarts with jittered backoff instead (see README).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import OperatorModule from '@dot-i/k8s-operator';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -34,6 +35,7 @@ import {
   tokenSha256,
   type RandomBytes,
 } from './domain/token.js';
+import { EntraClient } from './delivery/entra.js';
 import { describeError } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { Expectations } from './kube/expectations.js';
@@ -182,6 +184,7 @@ export class ScimTokenOperator extends Operator {
   private readonly expectations: Expectations;
   private readonly events: EventRecorder;
   private readonly histories = new GenerationHistories();
+  private readonly entra: EntraClient;
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
   private reconciling = false;
@@ -228,6 +231,14 @@ export class ScimTokenOperator extends Operator {
     );
     this.index = new DomainIndex(this.domains);
     this.expectations = new Expectations(() => now().getTime());
+    const { authorityUrl, graphUrl, extraCaFile } = config.delivery;
+    this.entra = new EntraClient({
+      authorityUrl,
+      graphUrl,
+      extraCa: extraCaFile !== undefined ? readFileSync(extraCaFile, 'utf8') : undefined,
+      log,
+      now,
+    });
 
     const reconcilerDeps: DomainReconcilerDeps = {
       core,
@@ -244,6 +255,8 @@ export class ScimTokenOperator extends Operator {
       now,
       issueToken: tokenIssuer(deps.randomBytes ?? ((n) => cryptoRandomBytes(n))),
       sealer: deps.sealer,
+      deliverer: this.entra,
+      onDelivery: (result) => metrics.recordDelivery(result),
       generationHistory: (key) => this.histories.get(key),
       ...(deps.failpoint ? { failpoint: deps.failpoint } : {}),
     };
@@ -396,6 +409,7 @@ export class ScimTokenOperator extends Operator {
     await this.events.flush();
     const owned = [...(this.ownsDomainInformers ? this.domains : []), ...this.rotations, ...this.secrets];
     await Promise.all(owned.map((i) => i.stop()));
+    this.entra.close();
     super.stop();
   }
 

@@ -37,6 +37,8 @@ export const ConditionType = {
   Ready: 'Ready',
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
+  /** Present only with spec.delivery: whether the current token reached the identity provider (SPEC §2.7). */
+  Delivered: 'Delivered',
 } as const;
 
 export const DomainReason = {
@@ -60,6 +62,12 @@ export const RotationReason = {
 } as const;
 export type RotationReason = (typeof RotationReason)[keyof typeof RotationReason];
 
+/** Reasons of the Delivered condition (SPEC §2.7). */
+export const DeliveryReason = {
+  TokenDelivered: 'TokenDelivered',
+  DeliveryFailed: 'DeliveryFailed',
+} as const;
+
 export type RevocationReason =
   'Rotated' | 'Suspended' | 'SecretTampered' | 'SecretLost' | 'Deleted' | 'DomainConflict';
 
@@ -75,6 +83,8 @@ export const EventReason = {
   SecretLost: 'SecretLost',
   RotationSkipped: 'RotationSkipped',
   RotationFailed: 'RotationFailed',
+  TokenDelivered: 'TokenDelivered',
+  DeliveryFailed: 'DeliveryFailed',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 
@@ -93,6 +103,40 @@ export interface RevokedToken {
   reason: RevocationReason;
 }
 
+export type EntraCloud = 'Global' | 'USGovernment' | 'China';
+
+/** Where the operator writes each new token in Microsoft Entra ID (SPEC §1.1 delivery.entraID). */
+export interface EntraDeliverySpec {
+  tenantId: string;
+  /** The enterprise application's service principal object ID. */
+  servicePrincipalId: string;
+  /** A Secret in the domain's namespace with an app registration's client credentials. */
+  credentialsSecretRef: { name: string; clientIdKey?: string; clientSecretKey?: string };
+  cloud?: EntraCloud;
+}
+
+export interface DeliverySpec {
+  entraID?: EntraDeliverySpec;
+}
+
+/** The last attempt to deliver a token; `fingerprint` is the token's, never the token. */
+export interface LastDelivery {
+  time: string;
+  fingerprint: string;
+  result: 'Success' | 'Failure';
+  message: string;
+  /** Failed attempts in a row for this fingerprint: the backoff before the next one. */
+  failures?: number;
+}
+
+/** A token still valid until expiresAt after a rotation with an overlap (SPEC §2.2). */
+export interface PreviousTokenStatus {
+  id: string;
+  fingerprint: string;
+  sha256: string;
+  expiresAt: string;
+}
+
 export interface ScimDomainSpec {
   domain: string;
   identityProvider?: IdentityProvider;
@@ -101,6 +145,7 @@ export interface ScimDomainSpec {
   scimBaseUrl?: string;
   suspend?: boolean;
   revealOnce?: boolean;
+  delivery?: DeliverySpec;
 }
 
 export interface ScimDomainStatus {
@@ -111,6 +156,8 @@ export interface ScimDomainStatus {
   lastRotation?: { name: string; uid: string; time: string };
   appliedRotations?: string[];
   revokedTokens?: RevokedToken[];
+  previousToken?: PreviousTokenStatus;
+  lastDelivery?: LastDelivery;
 }
 
 export interface ScimDomain extends KubernetesObject {

@@ -37,6 +37,8 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { gatherDomain, secretNames, type DomainCache, type SecretCache } from './gather.js';
+import { deliverIfDue } from './deliver.js';
+import type { Deliverer } from '../../delivery/entra.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
 
@@ -88,6 +90,9 @@ export interface DomainReconcilerDeps {
   sealer: TokenSealer;
   /** The generations of a domain ("ns/name") the watch has seen: suspensions this reconcile missed. */
   generationHistory?: (key: string) => GenerationHistory | undefined;
+  /** Writes tokens to identity providers (SPEC §2.7); absent: delivery is not attempted. */
+  deliverer?: Deliverer;
+  onDelivery?: (result: 'success' | 'failure') => void;
   /** Test-only failpoints (SCIM_FAILPOINT), e.g. "after-secret-write" exits the process there. */
   failpoint?: (name: string) => void;
 }
@@ -136,6 +141,20 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     );
     actions = plan.actions;
     requeueAfterMs = plan.requeueAfterMs;
+  }
+  if (actions.length === 0 && state && deps.deliverer) {
+    // Steady: the current token may still have to reach the identity provider (SPEC §2.7).
+    const { deliverer, onDelivery } = deps;
+    const step = await deliverIfDue(
+      { core: deps.core, deliverer, onDelivery, log },
+      state,
+      namespace,
+      deps.now,
+    );
+    actions = step.actions;
+    if (actions.length > 0) outcome = step.outcome;
+    if (step.requeueAfterMs !== undefined)
+      requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, step.requeueAfterMs);
   }
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
