@@ -334,7 +334,7 @@ function graphRefusal(res: HttpResponse, d: EntraDelivery, url: URL, secrets: re
   const base = `Microsoft Graph at ${url.host} refused to write the provisioning credentials of service principal ${d.servicePrincipalId} (HTTP ${res.status}${serverText(res)})`;
   const hint =
     res.status === 401 || res.status === 403
-      ? '; the app registration needs the Microsoft Graph application permission Synchronization.ReadWrite.All, admin-consented'
+      ? '; the app registration needs the Microsoft Graph application permission Synchronization.ReadWrite.All, admin-consented (see docs/delivery.md)'
       : res.status === 404
         ? '; check delivery.entraID.servicePrincipalId (the object ID of the enterprise application, not its application ID)'
         : '';
