@@ -119,10 +119,19 @@ export interface DeliverySpec {
   entraID?: EntraDeliverySpec;
 }
 
+/** Where a token was delivered: a change of any of these delivers the current token again. */
+export interface DeliveryTarget {
+  cloud: EntraCloud;
+  tenantId: string;
+  servicePrincipalId: string;
+  baseAddress: string;
+}
+
 /** The last attempt to deliver a token; `fingerprint` is the token's, never the token. */
 export interface LastDelivery {
   time: string;
   fingerprint: string;
+  target?: DeliveryTarget;
   result: 'Success' | 'Failure';
   message: string;
   /** Failed attempts in a row for this fingerprint: the backoff before the next one. */

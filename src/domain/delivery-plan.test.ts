@@ -81,6 +81,8 @@ function secret(token: string | undefined): SecretView {
   };
 }
 
+const TARGET = { cloud: 'Global' as const, tenantId: TENANT, servicePrincipalId: SP, baseAddress: BASE_URL };
+
 const failed = (
   offsetMs: number,
   failures: number,
@@ -89,6 +91,7 @@ const failed = (
 ): LastDelivery => ({
   time: at(offsetMs),
   fingerprint,
+  target: TARGET,
   result: 'Failure',
   message,
   failures,
@@ -115,11 +118,65 @@ describe('planDelivery', () => {
       name: 'a token delivered before',
       state: {
         domain: domain({
-          status: { lastDelivery: { time: at(-1000), fingerprint: FP, result: 'Success', message: 'ok' } },
+          status: {
+            lastDelivery: {
+              time: at(-1000),
+              fingerprint: FP,
+              target: TARGET,
+              result: 'Success',
+              message: 'ok',
+            },
+          },
         }),
         secret: secret(TOKEN),
       },
       want: 'none',
+    },
+    {
+      name: 'a token delivered before to another service principal (spec changed)',
+      state: {
+        domain: domain({
+          status: {
+            lastDelivery: {
+              time: at(-1000),
+              fingerprint: FP,
+              target: { ...TARGET, servicePrincipalId: '00000000-7777-8888-9999-000000000000' },
+              result: 'Success',
+              message: 'ok',
+            },
+          },
+        }),
+        secret: secret(TOKEN),
+      },
+      want: 'deliver',
+    },
+    {
+      name: 'a token delivered before with another scimBaseUrl',
+      state: {
+        domain: domain({
+          status: {
+            lastDelivery: {
+              time: at(-1000),
+              fingerprint: FP,
+              target: { ...TARGET, baseAddress: 'https://old.example.com/scim' },
+              result: 'Success',
+              message: 'ok',
+            },
+          },
+        }),
+        secret: secret(TOKEN),
+      },
+      want: 'deliver',
+    },
+    {
+      name: 'a failure just now for another tenant: the new target is tried at once',
+      state: {
+        domain: domain({
+          status: { lastDelivery: { ...failed(0, 3), target: { ...TARGET, tenantId: SP } } },
+        }),
+        secret: secret(TOKEN),
+      },
+      want: 'deliver',
     },
     {
       name: 'a rotated token (the last delivery was of another one)',
@@ -203,8 +260,8 @@ describe('planDelivery', () => {
         cloud: 'Global',
         tenantId: TENANT,
         servicePrincipalId: SP,
-        credentials: { secretName: 'entra-app', clientIdKey: 'clientId', clientSecretKey: 'clientSecret' },
         baseAddress: BASE_URL,
+        credentials: { secretName: 'entra-app', clientIdKey: 'clientId', clientSecretKey: 'clientSecret' },
         token: TOKEN,
         tokenId: 'tok1',
         fingerprint: FP,
@@ -243,7 +300,7 @@ function statusOf(actions: Action[]): ScimDomainStatus {
   return w.status;
 }
 
-const requestOf = () => ({ fingerprint: FP, tokenId: 'tok1', servicePrincipalId: SP, tenantId: TENANT });
+const requestOf = () => ({ fingerprint: FP, tokenId: 'tok1', ...TARGET });
 
 describe('recordDelivery', () => {
   it('records a success: Delivered=True, lastDelivery with the fingerprint, a TokenDelivered Event', () => {
@@ -257,6 +314,7 @@ describe('recordDelivery', () => {
     expect(status.lastDelivery).toEqual({
       time: NOW.toISOString(),
       fingerprint: FP,
+      target: TARGET,
       result: 'Success',
       message: expect.stringContaining(SP) as string,
     });
@@ -321,6 +379,7 @@ describe('recordDelivery', () => {
       expect(status.lastDelivery).toEqual({
         time: NOW.toISOString(),
         fingerprint: FP,
+        target: TARGET,
         result: 'Failure',
         message: 'HTTP 401',
         failures,

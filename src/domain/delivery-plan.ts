@@ -3,9 +3,9 @@
 // token is read from the SecretView the reconcile gathered, and the HTTP happens in the controller
 // (controllers/scimdomain/deliver.ts through delivery/entra.ts).
 //
-// Level-triggered: `status.lastDelivery.fingerprint` records which token the identity provider was
-// last given (or failed to be given), so a reconcile delivers iff the current token's fingerprint
-// differs from it, or the last attempt failed and its backoff has passed. A delivery that succeeds
+// Level-triggered: `status.lastDelivery` records which token (fingerprint) went where (target) last,
+// or failed to, so a reconcile delivers iff the current token or the target differs from it, or the
+// last attempt failed and its backoff has passed. A delivery that succeeds
 // ends an overlap (SPEC §2.2): the previous token is revoked by the same status write.
 import {
   ConditionType,
@@ -13,7 +13,7 @@ import {
   EventReason,
   REVOKED_TOKENS_LIMIT,
   SecretKeys,
-  type EntraCloud,
+  type DeliveryTarget,
   type LastDelivery,
   type ScimDomain,
   type ScimDomainStatus,
@@ -30,12 +30,8 @@ export const DELIVERY_BACKOFF_BASE_MS = 10_000;
 export const DELIVERY_BACKOFF_MAX_MS = 5 * 60_000;
 
 /** Everything the controller needs to make one delivery, the token included (never logged). */
-export interface DeliveryRequest {
-  cloud: EntraCloud;
-  tenantId: string;
-  servicePrincipalId: string;
+export interface DeliveryRequest extends DeliveryTarget {
   credentials: { secretName: string; clientIdKey: string; clientSecretKey: string };
-  baseAddress: string;
   token: string;
   tokenId: string;
   fingerprint: string;
@@ -88,7 +84,13 @@ export function planDelivery(state: DeliveryState, now: Date): DeliveryDecision 
   const ready = getCondition(status.conditions, ConditionType.Ready);
   if (!token || d.spec.suspend === true || ready?.status !== 'True')
     return { kind: 'none', why: 'no current token to deliver' };
-  const last = status.lastDelivery?.fingerprint === token.fingerprint ? status.lastDelivery : undefined;
+  const target: DeliveryTarget = {
+    cloud: entra.cloud ?? 'Global',
+    tenantId: entra.tenantId,
+    servicePrincipalId: entra.servicePrincipalId,
+    baseAddress: d.spec.scimBaseUrl ?? '',
+  };
+  const last = sameAttempt(status.lastDelivery, token.fingerprint, target) ? status.lastDelivery : undefined;
   if (last?.result === 'Success') return { kind: 'none', why: 'current token already delivered' };
   if (last) {
     const dueMs = Date.parse(last.time) + deliveryBackoffMs(last.failures ?? 1) - now.getTime();
@@ -104,7 +106,12 @@ export function planDelivery(state: DeliveryState, now: Date): DeliveryDecision 
       : {
           kind: 'write',
           why: message,
-          actions: failureActions(d, token.fingerprint, { ok: false, message }, now).actions,
+          actions: failureActions(
+            d,
+            { fingerprint: token.fingerprint, ...target },
+            { ok: false, message },
+            now,
+          ).actions,
         };
   if (plaintext === undefined || tokenSha256(plaintext) !== token.sha256)
     return cannot(
@@ -117,15 +124,12 @@ export function planDelivery(state: DeliveryState, now: Date): DeliveryDecision 
   return {
     kind: 'deliver',
     request: {
-      cloud: entra.cloud ?? 'Global',
-      tenantId: entra.tenantId,
-      servicePrincipalId: entra.servicePrincipalId,
+      ...target,
       credentials: {
         secretName: entra.credentialsSecretRef.name,
         clientIdKey: entra.credentialsSecretRef.clientIdKey ?? DEFAULT_CLIENT_ID_KEY,
         clientSecretKey: entra.credentialsSecretRef.clientSecretKey ?? DEFAULT_CLIENT_SECRET_KEY,
       },
-      baseAddress: d.spec.scimBaseUrl,
       token: plaintext,
       tokenId: token.id,
       fingerprint: token.fingerprint,
@@ -139,11 +143,11 @@ export function planDelivery(state: DeliveryState, now: Date): DeliveryDecision 
  */
 export function recordDelivery(
   d: ScimDomain,
-  request: Pick<DeliveryRequest, 'fingerprint' | 'tokenId' | 'servicePrincipalId' | 'tenantId'>,
+  request: Attempted & { tokenId: string },
   outcome: DeliveryOutcome,
   now: Date,
 ): { actions: Action[]; requeueAfterMs?: number } {
-  if (!outcome.ok) return failureActions(d, request.fingerprint, outcome, now);
+  if (!outcome.ok) return failureActions(d, request, outcome, now);
   const status = d.status ?? {};
   const at = now.toISOString();
   const message = `token ${request.tokenId} (${request.fingerprint}) delivered to Entra ID service principal ${request.servicePrincipalId} (tenant ${request.tenantId})`;
@@ -160,7 +164,13 @@ export function recordDelivery(
       },
       at,
     ),
-    lastDelivery: { time: at, fingerprint: request.fingerprint, result: 'Success', message },
+    lastDelivery: {
+      time: at,
+      fingerprint: request.fingerprint,
+      target: targetOf(request),
+      result: 'Success',
+      message,
+    },
   };
   const actions: Action[] = [];
   // The identity provider now holds the current token: an overlap's previous token is done (SPEC §2.2).
@@ -184,9 +194,31 @@ export function recordDelivery(
   return { actions };
 }
 
+/** A token and where it was to go. */
+type Attempted = DeliveryTarget & { fingerprint: string };
+
+const targetOf = (a: DeliveryTarget): DeliveryTarget => ({
+  cloud: a.cloud,
+  tenantId: a.tenantId,
+  servicePrincipalId: a.servicePrincipalId,
+  baseAddress: a.baseAddress,
+});
+
+/** Whether `last` was an attempt to deliver this token to this target. */
+function sameAttempt(last: LastDelivery | undefined, fingerprint: string, t: DeliveryTarget): boolean {
+  const lt = last?.target;
+  return (
+    last?.fingerprint === fingerprint &&
+    lt?.cloud === t.cloud &&
+    lt.tenantId === t.tenantId &&
+    lt.servicePrincipalId === t.servicePrincipalId &&
+    lt.baseAddress === t.baseAddress
+  );
+}
+
 function failureActions(
   d: ScimDomain,
-  fingerprint: string,
+  attempted: Attempted,
   outcome: Extract<DeliveryOutcome, { ok: false }>,
   now: Date,
 ): { actions: Action[]; requeueAfterMs: number } {
@@ -194,10 +226,13 @@ function failureActions(
   const at = now.toISOString();
   const before = status.lastDelivery;
   const failures =
-    before?.fingerprint === fingerprint && before.result === 'Failure' ? (before.failures ?? 1) + 1 : 1;
+    sameAttempt(before, attempted.fingerprint, attempted) && before?.result === 'Failure'
+      ? (before.failures ?? 1) + 1
+      : 1;
   const lastDelivery: LastDelivery = {
     time: at,
-    fingerprint,
+    fingerprint: attempted.fingerprint,
+    target: targetOf(attempted),
     result: 'Failure',
     message: outcome.message,
     failures,

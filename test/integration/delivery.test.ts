@@ -172,6 +172,26 @@ describe('delivery to Entra ID', () => {
     expect(d.status?.lastDelivery?.fingerprint).toBe(d.status?.token?.fingerprint);
   });
 
+  it('delivers the same token again when the target changes (another service principal)', async () => {
+    const moved = randomUUID();
+    await scim.patchDomainSpec('acme', { delivery: { entraID: { servicePrincipalId: moved } } });
+    const d = await waitForDelivered(
+      'acme',
+      'True',
+      (x) => x.status?.lastDelivery?.target?.servicePrincipalId === moved,
+    );
+    expect(entra.stored.get(moved)).toEqual({
+      BaseAddress: BASE_URL,
+      SecretToken: await currentToken('acme'),
+    });
+    expect(d.status?.lastDelivery?.target).toEqual({
+      cloud: 'Global',
+      tenantId: TENANT,
+      servicePrincipalId: moved,
+      baseAddress: BASE_URL,
+    });
+  });
+
   it('retries a 429 after the Retry-After it was given, then reports Delivered=True', async () => {
     const throttled = randomUUID();
     entra.scriptedPuts.set(throttled, [
