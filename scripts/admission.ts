@@ -57,7 +57,10 @@ export function renderAdmission(opts: AdmissionOptions): Obj[] {
       });
       continue;
     }
-    if (o.kind === 'ValidatingAdmissionPolicyBinding' && scope) {
+    if (
+      (o.kind === 'ValidatingAdmissionPolicyBinding' || o.kind === 'MutatingAdmissionPolicyBinding') &&
+      scope
+    ) {
       const spec = { ...(o.spec ?? {}) };
       const paramRef = spec.paramRef as Record<string, unknown> | undefined;
       if (paramRef) spec.paramRef = { ...paramRef, name: PARAMS, namespace: scope };

@@ -82,7 +82,7 @@ fi
 [ $# -eq 0 ] || die "usage: scripts/demo.sh [down]"
 
 for tool in node npm curl; do
-  command -v "$tool" >/dev/null || die "$tool is needed (see the README's Quickstart)"
+  command -v "$tool" >/dev/null || die "$tool is needed (see the README's quickstart)"
 done
 
 in_use() { # host:port -> true if something accepts connections there

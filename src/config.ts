@@ -11,6 +11,9 @@
 import { isIP } from 'node:net';
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from './observability/logger.js';
+import { formatDuration, parseDuration } from './domain/duration.js';
+
+export { formatDuration, parseDuration } from './domain/duration.js';
 import type { LogLevel } from './observability/logger.js';
 
 export type { LogLevel } from './observability/logger.js';
@@ -488,49 +491,6 @@ function parseWorkers(value: string): number {
     throw new Error(`expected an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
   }
   return n;
-}
-
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-// Larger than any sensible period, and keeps setTimeout (max 2^31-1 ms) from firing immediately.
-const MAX_DURATION_MS = 24 * 3_600_000;
-
-/**
- * Parses a positive Go-style duration ("500ms", "15s", "2m", "1h30m", "1.5s") into whole milliseconds.
- * A bare number is rejected: "15" could mean seconds or milliseconds, and guessing wrong is silent.
- */
-export function parseDuration(value: string): number {
-  const v = value.trim();
-  const expected = `expected a duration such as 15s, got ${JSON.stringify(value)}`;
-  if (!DURATION.test(v)) throw new Error(expected);
-  let ms = 0;
-  for (const [, amount, unit] of v.matchAll(DURATION_PART)) {
-    ms += Number(amount) * (DURATION_UNITS_MS[unit ?? ''] ?? NaN);
-  }
-  ms = Math.round(ms);
-  if (!Number.isFinite(ms) || ms <= 0)
-    throw new Error(`expected a duration greater than 0, got ${JSON.stringify(value)}`);
-  if (ms > MAX_DURATION_MS)
-    throw new Error(`expected a duration of at most 24h, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-/** 90000 → "1m30s"; used only to phrase error messages. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  let rest = ms;
-  let out = '';
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return rest > 0 ? `${out}${rest}ms` : out;
 }
 
 // A DNS hostname such as "localhost" or "metrics.internal"; anything else must be an IP literal.

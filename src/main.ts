@@ -8,7 +8,7 @@ import { ConfigError, HelpRequested, parseConfig, type Config } from './config.j
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, domainSamples } from './observability/metrics.js';
 import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   // One ScimDomain cache for the controllers and the verifier. Both start these informers on every
   // replica, leader or not; they are stopped last, after the verifier.
   const domainInformers = scimDomainInformers(kc, config.namespaces, log);
+  // Who this process is, for Events (reportingInstance) and the Lease: the pod (POD_NAME, from the
+  // chart's downward API), else the hostname. A pid says nothing: it is 1 in every container.
+  const instance = process.env.POD_NAME || hostname();
   const operator = new ScimTokenOperator({
     config,
     kc,
@@ -74,16 +77,11 @@ async function main(): Promise<void> {
     metrics,
     domainInformers,
     sealer: tokenSealer(config, log),
+    instance,
     ...(failpoint ? { failpoint } : {}),
   });
   // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
-  metrics.setTokenAgeSource(function* () {
-    for (const d of operator.cachedDomains()) {
-      const issuedAt = d.status?.token?.issuedAt;
-      if (issuedAt)
-        yield { namespace: d.metadata.namespace, name: d.metadata.name, issuedAt: new Date(issuedAt) };
-    }
-  });
+  metrics.setDomainSource(() => domainSamples(operator.cachedDomains()));
   // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
   const verifier = new Verifier({
     config,
@@ -94,6 +92,7 @@ async function main(): Promise<void> {
     informers: domainInformers,
   });
   await verifier.start();
+  metrics.setVerifierReadySource(() => verifier.ready);
   const health = await startHealthServer({
     host: config.metricsAddress.host,
     port: config.metricsAddress.port,
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
     config: config.leaderElection,
     kc,
     log,
-    hostname: process.env.POD_NAME ?? hostname(),
+    hostname: instance,
     onStartedLeading: () => {
       if (stopping) return;
       metrics.setLeader(true);

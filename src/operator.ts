@@ -1,7 +1,7 @@
 // The operator process: informers feeding a keyed work queue, the controllers behind it, and the
 // lifecycle. Built on @dot-i/k8s-operator's Operator for start()/init()/stop(), but its
 // watchResource() is not used: it calls process.exit(1) when a watch fails. Our watches go through
-// kube/informer.ts, which re-lists and restarts with jittered backoff instead (see README).
+// kube/informer.ts, which re-lists and restarts with jittered backoff instead (see docs/design.md).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import OperatorModule from '@dot-i/k8s-operator';
@@ -55,6 +55,8 @@ export interface OperatorDeps {
   failpoint?: (name: string) => void;
   /** Seals the tokens the controller writes (SPEC §2.3): one key for every replica and restart. */
   sealer: TokenSealer;
+  /** This process in Events' reportingInstance: the pod name, else the hostname. */
+  instance: string;
   /**
    * ScimDomain informers shared with the verifier (one cache of every domain for both): started
    * here, but stopped by whoever created them, after the verifier. Default: the operator's own.
@@ -203,7 +205,7 @@ export class ScimTokenOperator extends Operator {
     const now = deps.now ?? (() => new Date());
     const core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
-    this.events = new EventRecorder(core, log, now);
+    this.events = new EventRecorder(core, log, now, deps.instance);
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 

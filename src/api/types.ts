@@ -22,6 +22,11 @@ export const GENERATION_ANNOTATION = 'scim.tokens.dev/token-generation';
 /** The rotation whose token the Secret holds, while that rotation is being applied. */
 export const ROTATION_ANNOTATION = 'scim.tokens.dev/rotation-uid';
 export const ROTATION_NAME_ANNOTATION = 'scim.tokens.dev/rotation-name';
+/**
+ * Who created a ScimTokenRotation: stamped by admission (a MutatingAdmissionPolicy) from the
+ * request's user, never taken from the user (SPEC §1.2, §3).
+ */
+export const REQUESTED_BY_ANNOTATION = 'scim.tokens.dev/requested-by';
 
 export const SecretKeys = {
   token: 'token',
@@ -37,6 +42,8 @@ export const ConditionType = {
   Ready: 'Ready',
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
+  /** Set only on domains with spec.maxTokenAge: True once the token is older than that. */
+  TokenOverdue: 'TokenOverdue',
   /** Present only with spec.delivery: whether the current token reached the identity provider (SPEC §2.7). */
   Delivered: 'Delivered',
 } as const;
@@ -83,6 +90,7 @@ export const EventReason = {
   SecretLost: 'SecretLost',
   RotationSkipped: 'RotationSkipped',
   RotationFailed: 'RotationFailed',
+  TokenOverdue: 'TokenOverdue',
   TokenDelivered: 'TokenDelivered',
   DeliveryFailed: 'DeliveryFailed',
 } as const;
@@ -138,14 +146,6 @@ export interface LastDelivery {
   failures?: number;
 }
 
-/** A token still valid until expiresAt after a rotation with an overlap (SPEC §2.2). */
-export interface PreviousTokenStatus {
-  id: string;
-  fingerprint: string;
-  sha256: string;
-  expiresAt: string;
-}
-
 export interface ScimDomainSpec {
   domain: string;
   identityProvider?: IdentityProvider;
@@ -155,6 +155,24 @@ export interface ScimDomainSpec {
   suspend?: boolean;
   revealOnce?: boolean;
   delivery?: DeliverySpec;
+  /** A duration such as `720h`: past it the domain reports TokenOverdue (src/domain/token-age.ts). */
+  maxTokenAge?: string;
+}
+
+/** A token rotated out with an overlap: it still verifies until expiresAt (SPEC §2.2). */
+export interface PreviousToken {
+  id: string;
+  fingerprint: string;
+  sha256: string;
+  expiresAt: string;
+}
+
+export interface LastRotation {
+  name: string;
+  uid: string;
+  time: string;
+  /** The user who created the rotation (for a schedule: who created the schedule). */
+  requestedBy?: string;
 }
 
 export interface ScimDomainStatus {
@@ -162,10 +180,11 @@ export interface ScimDomainStatus {
   conditions?: Condition[];
   secretName?: string;
   token?: TokenStatus;
-  lastRotation?: { name: string; uid: string; time: string };
+  /** With an overlap in progress: the token the last rotation replaced, valid until expiresAt. */
+  previousToken?: PreviousToken;
+  lastRotation?: LastRotation;
   appliedRotations?: string[];
   revokedTokens?: RevokedToken[];
-  previousToken?: PreviousTokenStatus;
   lastDelivery?: LastDelivery;
 }
 
@@ -196,11 +215,17 @@ export interface ScimTokenRotationSpec {
   timeZone?: string;
   suspend?: boolean;
   historyLimit?: number;
+  /** A duration (≤ 24h): how long the previous token keeps verifying after the rotation. */
+  overlap?: string;
+  /** One-shot only: delete the rotation this many seconds after it completed (like a Job's). */
+  ttlSecondsAfterFinished?: number;
 }
 
 export interface ScimTokenRotationStatus {
   observedGeneration?: number;
   conditions?: Condition[];
+  /** Who created this rotation (from REQUESTED_BY_ANNOTATION). */
+  requestedBy?: string;
   rotatedAt?: string;
   previousToken?: TokenRef;
   newToken?: TokenRef;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { loadYaml } from '@kubernetes/client-node';
 import type { ScimDomain } from '../api/types.js';
 import { CliError } from './errors.js';
 import type { CliIo } from './io.js';
@@ -145,5 +146,61 @@ describe('openSession', () => {
     expect(() => openSession({}, { HOME: home, KUBECONFIG: path.join(home, 'nope') })).toThrow(
       /KUBECONFIG=.*: no such file/,
     );
+  });
+});
+
+describe('kubectl scim --version, rotate --dry-run, completion', () => {
+  it('prints the package version with --version', async () => {
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^kubectl-scim \d+\.\d+\.\d+\S* \(API scim\.tokens\.dev\/v1alpha1, Node\.js \d+/);
+  });
+
+  it('prints the rotation to commit to Git with rotate --dry-run -o yaml, without a cluster', async () => {
+    const r = await run([
+      'rotate',
+      'contoso',
+      '--dry-run',
+      '-o',
+      'yaml',
+      '-n',
+      'team-a',
+      '--reason',
+      'yearly',
+    ]);
+    expect(r.code).toBe(0);
+    expect(loadYaml(r.out)).toEqual({
+      apiVersion: 'scim.tokens.dev/v1alpha1',
+      kind: 'ScimTokenRotation',
+      metadata: { name: 'contoso-rotate-20260101-0000', namespace: 'team-a' },
+      spec: { domainRef: { name: 'contoso' }, reason: 'yearly' },
+    });
+    expect(r.out).toMatch(/^# Rotates the token of ScimDomain contoso once/);
+    expect(r.err).toContain('Not created (--dry-run)');
+  });
+
+  it('prints it as JSON with -o json, and without a namespace unless -n is given', async () => {
+    const r = await run(['rotate', 'contoso', '--dry-run', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ metadata: { name: 'contoso-rotate-20260101-0000' } });
+    expect(JSON.parse(r.out)).not.toHaveProperty('metadata.namespace');
+  });
+
+  it.each([
+    ['-o without --dry-run', ['rotate', 'contoso', '-o', 'yaml'], '-o is for --dry-run'],
+    ['a --ttl that is not a duration', ['rotate', 'contoso', '--ttl', 'soon'], '--ttl'],
+    ['an unknown -o format', ['domains', '-o', 'wide'], 'Allowed choices are json, yaml, name'],
+    ['an unknown shell', ['completion', 'fish'], 'completion: expected one of bash, zsh'],
+  ])('refuses %s as a usage error (exit 2)', async (_what, argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  it('prints a bash completion script for its own commands', async () => {
+    const r = await run(['completion', 'bash']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('complete -F _kubectl_scim kubectl-scim');
+    for (const cmd of ['domains', 'status', 'add', 'rotate', 'token', 'verify']) expect(r.out).toContain(cmd);
   });
 });

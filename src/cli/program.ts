@@ -6,13 +6,18 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { IdentityProvider } from '../api/types.js';
-import { parseDuration } from '../config.js';
+import { parseDuration } from '../domain/duration.js';
 import { runAdd } from './commands/add.js';
 import type { CommandContext } from './commands/context.js';
 import { runDomains } from './commands/domains.js';
 import { runRotate } from './commands/rotate.js';
 import { runToken } from './commands/token.js';
+import { runStatus } from './commands/status.js';
 import { runVerify } from './commands/verify.js';
+import { completionScript } from './completion.js';
+import type { OutputFormat } from './output.js';
+import { parseAge } from './report.js';
+import { versionLine } from './version.js';
 import { CliError, ExitCode, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { openSession, type Session, type SessionOptions } from './session.js';
@@ -27,6 +32,30 @@ export interface CliDeps {
   /** Default: load the kubeconfig like kubectl (session.ts). */
   openSession?: (opts: SessionOptions, env: CliIo['env']) => Session;
 }
+
+/** --ttl: a duration such as 1h or 7d, as whole seconds. */
+function parseTtl(value: string): number {
+  const ms = parseAge(value);
+  if (ms === undefined || ms < 1000) {
+    throw new UsageError(
+      `--ttl: expected a duration of at least 1s such as 1h or 7d, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Math.round(ms / 1000);
+}
+
+/** --overlap: kept as written (it becomes spec.overlap), checked as the CRD checks it. */
+function parseOverlap(value: string): string {
+  try {
+    parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`--overlap: ${(err as Error).message} (at most 24h, e.g. 30m or 1h)`);
+  }
+  return value.trim();
+}
+
+const outputOption = (allowed: readonly OutputFormat[]) =>
+  new Option('-o, --output <format>', 'print the objects instead of the table').choices(allowed);
 
 function parseTimeout(value: string): number {
   try {
@@ -79,6 +108,7 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
       outputError: (s, write) => write(`${PROGRAM}: ${s.replace(/^error: /, '')}`),
     })
     .helpOption('-h, --help', 'show help')
+    .version(versionLine(), '--version', 'print the version')
     .helpCommand(false)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
@@ -95,8 +125,21 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
     .alias('ls')
     .description('list ScimDomains: domain, IdP, readiness, token fingerprint and age, last rotation')
     .option('-A, --all-namespaces', 'list ScimDomains in all namespaces', false)
-    .action(async (opts: { allNamespaces: boolean }, cmd: Command) => {
+    .addOption(outputOption(['json', 'yaml', 'name']))
+    .action(async (opts: { allNamespaces: boolean; output?: OutputFormat }, cmd: Command) => {
       await runDomains(context(cmd), opts);
+    });
+
+  program
+    .command('status')
+    .argument('<name>', 'the ScimDomain')
+    .description(
+      'show one ScimDomain in full: readiness and conditions, token and max age, overlap and delivery,\n' +
+        'its rotations with schedules and next runs, and recent Events',
+    )
+    .addOption(outputOption(['json', 'yaml', 'name']))
+    .action(async (name: string, opts: { output?: OutputFormat }, cmd: Command) => {
+      await runStatus(context(cmd), name, opts);
     });
 
   program
@@ -148,13 +191,56 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
     .option('--reason <text>', 'why (recorded on the ScimTokenRotation), e.g. "token lost"')
     .option('-y, --yes', 'do not ask; required when standard input is not a terminal', false)
     .addOption(timeout('60s'))
-    .action(async (name: string, opts: { reason?: string; yes: boolean; timeout: number }, cmd: Command) => {
-      await runRotate(context(cmd), name, {
-        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-        yes: opts.yes,
-        timeoutMs: opts.timeout,
-      });
-    });
+    .addOption(
+      new Option('--ttl <duration>', 'delete the ScimTokenRotation this long after it ran (e.g. 1h, 7d)')
+        .default(3600, '1h')
+        .argParser(parseTtl),
+    )
+    .addOption(
+      new Option(
+        '--overlap <duration>',
+        'keep the current token working this long after the new one is issued (≤ 24h, e.g. 1h)',
+      ).argParser(parseOverlap),
+    )
+    .option('--dry-run', 'print the ScimTokenRotation to commit to Git instead of creating it', false)
+    .addOption(
+      new Option('-o, --output <format>', 'with --dry-run: the format to print').choices(['yaml', 'json']),
+    )
+    .action(
+      async (
+        name: string,
+        opts: {
+          reason?: string;
+          yes: boolean;
+          timeout: number;
+          ttl: number;
+          overlap?: string;
+          dryRun: boolean;
+          output?: 'yaml' | 'json';
+        },
+        cmd: Command,
+      ) => {
+        if (opts.output !== undefined && !opts.dryRun) {
+          throw new UsageError('-o is for --dry-run: rotate --dry-run -o yaml prints the rotation to commit');
+        }
+        const namespace = cmd.optsWithGlobals<GlobalOptions>().namespace;
+        await runRotate(context(cmd), name, {
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          yes: opts.yes,
+          timeoutMs: opts.timeout,
+          ttlSeconds: opts.ttl,
+          ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+          ...(opts.dryRun
+            ? {
+                dryRun: {
+                  output: opts.output ?? 'yaml',
+                  ...(namespace !== undefined ? { namespace } : {}),
+                },
+              }
+            : {}),
+        });
+      },
+    );
 
   program
     .command('token')
@@ -188,13 +274,23 @@ function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command
       );
     });
 
+  program
+    .command('completion')
+    .argument('<shell>', 'bash or zsh')
+    .description('print a shell completion script: source <(kubectl-scim completion bash)')
+    .action((shell: string) => {
+      io.stdout.write(completionScript(program, shell));
+    });
+
   program.addHelpText(
     'after',
     `
 Examples:
   ${PROGRAM} add contoso.example --idp EntraID --scim-base-url https://app.example.com/scim/v2
-  ${PROGRAM} domains -A
+  ${PROGRAM} domains -A -o yaml
+  ${PROGRAM} status contoso-example
   ${PROGRAM} rotate contoso-example --reason "token lost"
+  ${PROGRAM} rotate contoso-example --dry-run -o yaml > rotations/contoso-2026-11.yaml
   ${PROGRAM} token contoso-example | ${PROGRAM} verify
 
 Exit codes: 0 ok, 1 failure (or an invalid token for verify), 2 usage.`,

@@ -13,6 +13,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type CoreV1Event,
   type V1Secret,
 } from '@kubernetes/client-node';
 import {
@@ -132,6 +133,40 @@ export class Session {
           body: { apiVersion: API_VERSION, kind: DOMAIN_KIND, metadata: { name }, spec },
         })) as ScimDomain,
     );
+  }
+
+  /** The ScimTokenRotations in the session's namespace. */
+  async listRotations(): Promise<ScimTokenRotation[]> {
+    const namespace = this.namespace;
+    const list = (await this.call(
+      {
+        action: 'list ScimTokenRotations',
+        namespace,
+        needs: [{ verb: 'list', resource: ROTATIONS_RESOURCE }],
+      },
+      () =>
+        this.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: ROTATION_PLURAL,
+        }),
+    )) as { items?: ScimTokenRotation[] };
+    return list.items ?? [];
+  }
+
+  /** Events about objects of `kind` in the session's namespace (the view role may list them). */
+  async listEvents(kind: string): Promise<CoreV1Event[]> {
+    const namespace = this.namespace;
+    const list = await this.call(
+      { action: `list the Events of ${kind}s`, namespace, needs: [{ verb: 'list', resource: 'events' }] },
+      () =>
+        this.core.listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=${kind},involvedObject.apiVersion=${API_VERSION}`,
+        }),
+    );
+    return list.items;
   }
 
   createRotation(domainName: string, spec: ScimTokenRotationSpec): Promise<ScimTokenRotation> {

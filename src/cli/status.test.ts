@@ -54,6 +54,15 @@ describe('domainState', () => {
     },
   );
 
+  it('has failed when suspended, which reads Ready=True Suspended without a token', () => {
+    expect(
+      domainState({
+        ...domain([cond('Ready', 'True', 'Suspended')]),
+        spec: { domain: 'd.example', suspend: true },
+      }),
+    ).toMatchObject({ kind: 'failed', reason: 'Suspended' });
+  });
+
   it('has failed when Stalled, with the Stalled reason', () => {
     expect(
       domainState(domain([cond('Ready', 'False', 'Issuing'), cond('Stalled', 'True', 'DomainConflict')])),

@@ -21,7 +21,7 @@ export type DomainState =
   /** Not Ready yet; `reason`/`message` say what it is waiting for. */
   | { kind: 'pending'; reason: string; message: string };
 
-// Ready=False reasons that only a change of spec (or of another object) ends.
+// Reasons without a token that only a change of spec (or of another object) ends.
 const TERMINAL_DOMAIN_REASONS: ReadonlySet<string> = new Set([
   DomainReason.Suspended,
   DomainReason.DomainConflict,
@@ -52,7 +52,11 @@ export function domainState(d: ScimDomain): DomainState {
     return { kind: 'ready', token };
   const stalled = getCondition(d.status?.conditions, ConditionType.Stalled);
   if (stalled?.status === 'True') return { kind: 'failed', reason: stalled.reason, message: stalled.message };
-  if (ready.status === 'False' && TERMINAL_DOMAIN_REASONS.has(ready.reason)) {
+  // A suspended domain reads Ready=True Suspended (a desired state, Current to kstatus) yet holds no token.
+  if (
+    (ready.status === 'False' || ready.reason === DomainReason.Suspended) &&
+    TERMINAL_DOMAIN_REASONS.has(ready.reason)
+  ) {
     return { kind: 'failed', reason: ready.reason, message: ready.message };
   }
   return { kind: 'pending', reason: ready.reason, message: ready.message };

@@ -20,6 +20,18 @@ export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
 type Conditions = readonly Condition[] | undefined;
 
 /**
+ * Ready for a state the user asked for and the operator has reached, although it holds no valid token
+ * (a suspension, SPEC §2.3). kstatus — Flux's health checks, kpt, Argo CD through gitops-engine — reads
+ * every Ready=False as InProgress, so a desired state reported as False never finishes a rollout;
+ * Ready=True with a reason that names the state reads as Current and still says what it is.
+ * Whether a token is valid never follows from Ready alone: the verifier and the rotation plan check
+ * spec.suspend and status.token (docs/gitops.md has the state-by-state table).
+ */
+export function desiredStateReady(reason: string, message: string) {
+  return { status: 'True' as const, reason, message };
+}
+
+/**
  * Returns a new list with `next` in place of the condition of its type (appended if absent).
  * `lastTransitionTime` moves to `now` only when the status changes, as Kubernetes defines it; reason,
  * message and observedGeneration always take the new values. Further conditions of the same type

@@ -11,7 +11,6 @@ import {
   ConditionType,
   DeliveryReason,
   EventReason,
-  REVOKED_TOKENS_LIMIT,
   SecretKeys,
   type DeliveryTarget,
   type LastDelivery,
@@ -19,7 +18,7 @@ import {
   type ScimDomainStatus,
 } from '../api/types.js';
 import { getCondition, removeCondition, setCondition } from './conditions.js';
-import type { Action, SecretView } from './domain-plan.js';
+import { endOverlap, type Action, type SecretView } from './domain-plan.js';
 import { tokenSha256 } from './token.js';
 
 export const DEFAULT_CLIENT_ID_KEY = 'clientId';
@@ -175,14 +174,8 @@ export function recordDelivery(
   const actions: Action[] = [];
   // The identity provider now holds the current token: an overlap's previous token is done (SPEC §2.2).
   const previous = status.previousToken;
-  if (previous) {
-    next.revokedTokens = [
-      { id: previous.id, fingerprint: previous.fingerprint, revokedAt: at, reason: 'Rotated' as const },
-      ...(status.revokedTokens ?? []),
-    ].slice(0, REVOKED_TOKENS_LIMIT);
-    delete next.previousToken;
-  }
-  actions.push({ kind: 'writeStatus', status: next });
+  const written = endOverlap(next, at);
+  actions.push({ kind: 'writeStatus', status: written });
   actions.push({ kind: 'event', type: 'Normal', reason: EventReason.TokenDelivered, message });
   if (previous)
     actions.push({

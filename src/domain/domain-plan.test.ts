@@ -145,7 +145,7 @@ function sealedAnnotations(
   t: NewToken,
   generation: number,
   cause: IssueCause = 'Issued',
-  rotation?: { key: string; name: string },
+  rotation?: { key: string; name: string; overlapUntil?: string },
   sealer = SEALER,
   domainUid = UID,
 ): Record<string, string> {
@@ -1043,15 +1043,16 @@ describe('planDomain', () => {
       expect(k.indexOf('writeStatus')).toBeLessThan(k.indexOf('replaceSecret'));
     });
 
-    it('removes the token from status and records it as revoked for Suspended', () => {
+    it('removes the token from status, records it as revoked for Suspended and reads Ready=True Suspended', () => {
       const status = statusOf(plan(suspended()));
 
       expect(status).not.toHaveProperty('token');
       expect(status.revokedTokens).toEqual([
         { id: T1.id, fingerprint: T1.fingerprint, revokedAt: NOW, reason: 'Suspended' },
       ]);
+      // A desired state: kstatus reads Ready=True as Current, the reason says it is suspended.
       expect(condition(status, 'Ready')).toMatchObject({
-        status: 'False',
+        status: 'True',
         reason: 'Suspended',
         observedGeneration: 2,
       });
@@ -1555,5 +1556,64 @@ describe('observeGeneration', () => {
     },
   ])('$case', ({ h, g, suspended, want }) => {
     expect(observeGeneration(h, UID, g, suspended)).toEqual(want);
+  });
+});
+
+describe('planDomain with an overlap in progress (SPEC §2.2)', () => {
+  const overlapping = (expiresAt: string, spec: Partial<ScimDomainSpec> = {}) =>
+    editStatus(issuedWorld(spec), (st) => ({
+      ...st,
+      previousToken: { id: T9.id, fingerprint: T9.fingerprint, sha256: T9.sha256, expiresAt },
+    }));
+  const inAMinute = new Date(Date.parse(NOW) + 60_000).toISOString();
+
+  it('writes nothing before expiresAt and comes back at that instant', () => {
+    const p = plan(overlapping(inAMinute));
+
+    expect(p.actions).toEqual([]);
+    expect(p.requeueAfterMs).toBe(60_000);
+  });
+
+  it('revokes the previous token with one status write at expiresAt, and then writes nothing more', () => {
+    const w = overlapping(NOW);
+
+    const p = plan(w);
+
+    const status = statusOf(p);
+    expect(status.previousToken).toBeUndefined();
+    expect(status.revokedTokens?.[0]).toEqual({
+      id: T9.id,
+      fingerprint: T9.fingerprint,
+      revokedAt: NOW,
+      reason: 'Rotated',
+    });
+    expect(status.token?.sha256).toBe(T1.sha256);
+    expect(eventsOf(p)[0]).toMatchObject({ reason: 'TokenRevoked' });
+    expect(plan(apply(w, p.actions)).actions).toEqual([]);
+  });
+
+  it.each([
+    { case: 'a suspension', edit: (w: World) => editSpec(w, { suspend: true }) },
+    { case: 'a lost Secret', edit: (w: World) => withoutSecret(w) },
+  ])('ends it at once on $case', ({ edit }) => {
+    const p = plan(edit(overlapping(inAMinute)));
+
+    const status = statusOf(p);
+    expect(status.previousToken).toBeUndefined();
+    expect(status.revokedTokens?.map((t) => t.id)).toContain(T9.id);
+  });
+
+  it('adopts an interrupted rotation write with the overlap it was sealed with', () => {
+    const w = editSecret(issuedWorld(), (s) => ({
+      ...s,
+      data: tokenData(T8),
+      annotations: sealedAnnotations(T8, 2, 'Rotated', { key: 'uid-r', name: 'r', overlapUntil: inAMinute }),
+    }));
+
+    const status = statusOf(plan(w));
+
+    expect(status.token?.sha256).toBe(T8.sha256);
+    expect(status.previousToken).toMatchObject({ id: T1.id, sha256: T1.sha256, expiresAt: inAMinute });
+    expect(status.revokedTokens ?? []).toEqual([]);
   });
 });

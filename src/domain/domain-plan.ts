@@ -35,6 +35,7 @@ import {
 import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from './token-seal.js';
 import {
   conditionsEqualIgnoringTime,
+  desiredStateReady,
   getCondition,
   removeCondition,
   setCondition,
@@ -45,6 +46,9 @@ import { TOKEN_ID_PATTERN, checkTokenFormat, tokenFingerprint, tokenSha256 } fro
 /** Why a token was (re)written; kept on the Secret so that adopting an unrecorded write knows. */
 export const CAUSE_ANNOTATION = 'scim.tokens.dev/issue-cause';
 export type IssueCause = 'Issued' | 'SecretLost' | 'SecretTampered' | 'Rotated' | 'Suspended';
+
+/** With an overlap: when the token a rotation replaced stops verifying (sealed with the new token). */
+export const OVERLAP_UNTIL_ANNOTATION = 'scim.tokens.dev/overlap-until';
 
 /** kubectl's record of the last applied object: it can hold a Secret's data in plain sight. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -59,6 +63,7 @@ export const MANAGED_SECRET_ANNOTATIONS: readonly string[] = [
   REVEALED_ANNOTATION,
   ROTATION_ANNOTATION,
   ROTATION_NAME_ANNOTATION,
+  OVERLAP_UNTIL_ANNOTATION,
   SEAL_ANNOTATION,
 ];
 
@@ -157,6 +162,8 @@ export interface DomainPlan {
   actions: Action[];
   /** What the plan decided, for logs and tests (never token material). */
   outcome: string;
+  /** Come back then even without an event (the end of an overlap). */
+  requeueAfterMs?: number;
 }
 
 export function effectiveSecretName(d: ScimDomain): string {
@@ -187,6 +194,7 @@ export type SecretVerdict =
       cause: IssueCause;
       rotationUid?: string;
       rotationName?: string;
+      overlapUntil?: string;
     }
   | { kind: 'empty'; generation: number }
   | { kind: 'tampered' };
@@ -252,9 +260,11 @@ function sealedWrite(
   const id = secret.data[SecretKeys.id] ?? '';
   const rotationUid = a[ROTATION_ANNOTATION];
   const rotationName = a[ROTATION_NAME_ANNOTATION];
+  const overlapUntil = a[OVERLAP_UNTIL_ANNOTATION];
   // Strings that go into status must be what the operator writes, sealed or not.
   if (!CAUSES.includes(cause) || !TOKEN_ID_PATTERN.test(id)) return undefined;
   if (rotationName !== undefined && !OBJECT_NAME.test(rotationName)) return undefined;
+  if (overlapUntil !== undefined && Number.isNaN(Date.parse(overlapUntil))) return undefined;
   const binding: TokenBinding = {
     domainUid,
     generation,
@@ -263,6 +273,7 @@ function sealedWrite(
     cause,
     ...(rotationUid !== undefined ? { rotationKey: rotationUid } : {}),
     ...(rotationName !== undefined ? { rotationName } : {}),
+    ...(overlapUntil !== undefined ? { overlapUntil } : {}),
   };
   if (!sealer.verify(binding, a[SEAL_ANNOTATION])) return undefined;
   return {
@@ -273,6 +284,7 @@ function sealedWrite(
     cause,
     ...(rotationUid ? { rotationUid } : {}),
     ...(rotationName ? { rotationName } : {}),
+    ...(overlapUntil ? { overlapUntil } : {}),
   };
 }
 
@@ -285,7 +297,7 @@ export function newTokenAnnotations(
   domainUid: string,
   token: { id: string; sha256: string; generation: number },
   cause: IssueCause,
-  rotation?: { key: string; name: string },
+  rotation?: { key: string; name: string; overlapUntil?: string },
 ): Record<string, string> {
   const seal = sealer.seal({
     domainUid,
@@ -294,12 +306,48 @@ export function newTokenAnnotations(
     id: token.id,
     cause,
     ...(rotation ? { rotationKey: rotation.key, rotationName: rotation.name } : {}),
+    ...(rotation?.overlapUntil ? { overlapUntil: rotation.overlapUntil } : {}),
   });
   return {
     [GENERATION_ANNOTATION]: String(token.generation),
     [CAUSE_ANNOTATION]: cause,
     ...(rotation ? { [ROTATION_ANNOTATION]: rotation.key, [ROTATION_NAME_ANNOTATION]: rotation.name } : {}),
+    ...(rotation?.overlapUntil ? { [OVERLAP_UNTIL_ANNOTATION]: rotation.overlapUntil } : {}),
     [SEAL_ANNOTATION]: seal,
+  };
+}
+
+/**
+ * The status with an overlap in progress ended: the previous token joins revokedTokens (reason
+ * Rotated). Unchanged without one.
+ */
+export function endOverlap(status: ScimDomainStatus, now: string): ScimDomainStatus {
+  const previous = status.previousToken;
+  if (!previous) return status;
+  const next: ScimDomainStatus = {
+    ...status,
+    revokedTokens: [
+      { id: previous.id, fingerprint: previous.fingerprint, revokedAt: now, reason: 'Rotated' as const },
+      ...(status.revokedTokens ?? []),
+    ].slice(0, REVOKED_TOKENS_LIMIT),
+  };
+  delete next.previousToken;
+  return next;
+}
+
+/**
+ * The status after a rotation replaced the current token: the old token revoked at once, or — with
+ * an overlap — kept as previousToken until `overlapUntil`. An overlap already in progress ends now
+ * (SPEC §2.2: a later rotation ends it at once).
+ */
+export function rotateOut(status: ScimDomainStatus, now: string, overlapUntil?: string): ScimDomainStatus {
+  const ended = endOverlap(status, now);
+  const old = status.token;
+  if (!old) return ended;
+  if (overlapUntil === undefined) return { ...ended, revokedTokens: revoke(ended, 'Rotated', now) };
+  return {
+    ...ended,
+    previousToken: { id: old.id, fingerprint: old.fingerprint, sha256: old.sha256, expiresAt: overlapUntil },
   };
 }
 
@@ -529,8 +577,10 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     stalled?: { reason: string; message: string },
   ) => {
     const revoked = status.token;
+    // An overlap in progress ends too: neither token verifies any more.
+    const base = endOverlap(status, now);
     const next = withConditions(
-      { ...status, revokedTokens: revoke(status, reason, now), secretName },
+      { ...base, revokedTokens: revoke(base, reason, now), secretName },
       generation,
       now,
       ready,
@@ -573,13 +623,14 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
 
   // 2. Suspended: revoke at once (the status write), then scrub the plaintext.
   if (d.spec.suspend === true) {
+    // Suspended is the state the user asked for: Ready=True reason Suspended, so kstatus (Flux, kpt)
+    // reads it as Current while the reason says it is suspended (SPEC §2.3).
     revokeAndScrub(
       'Suspended',
-      {
-        status: 'False',
-        reason: DomainReason.Suspended,
-        message: 'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
-      },
+      desiredStateReady(
+        DomainReason.Suspended,
+        'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
+      ),
       'provisioning suspended',
     );
     return { actions, outcome: 'suspended' };
@@ -643,12 +694,13 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     }
   };
 
+  const readyInput = (token: TokenStatus): ReadyInput => ({
+    status: 'True',
+    reason: DomainReason.TokenIssued,
+    message: readyMessage(token),
+  });
   const ready = (token: TokenStatus, extra: Partial<ScimDomainStatus> = {}) =>
-    withConditions({ ...status, ...extra, token, secretName }, generation, now, {
-      status: 'True',
-      reason: DomainReason.TokenIssued,
-      message: readyMessage(token),
-    });
+    withConditions({ ...status, ...extra, token, secretName }, generation, now, readyInput(token));
 
   if (verdict.kind === 'consistent' && suspendedSince === 'no') {
     const s = state.secret!;
@@ -663,9 +715,28 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
         );
       }
     }
-    writeStatusIfChanged(ready(status.token!));
+    // An overlap ends at its expiresAt with a status write, exactly once: the write removes what
+    // asked for it (SPEC §2.2). Until then, come back at that instant.
+    const previous = status.previousToken;
+    const overlapLeftMs = previous ? Date.parse(previous.expiresAt) - Date.parse(now) : NaN;
+    if (previous && !(overlapLeftMs > 0)) {
+      writeStatusIfChanged(
+        withConditions(endOverlap(status, now), generation, now, readyInput(status.token!)),
+      );
+      event(
+        'Normal',
+        EventReason.TokenRevoked,
+        `token ${previous.id} (${previous.fingerprint}) revoked: its overlap ended at ${previous.expiresAt}`,
+      );
+    } else {
+      writeStatusIfChanged(ready(status.token!));
+    }
     deletePrevious();
-    return { actions, outcome: 'up-to-date' };
+    return {
+      actions,
+      outcome: 'up-to-date',
+      ...(overlapLeftMs > 0 ? { requeueAfterMs: overlapLeftMs } : {}),
+    };
   }
 
   if (verdict.kind === 'pending') {
@@ -673,7 +744,15 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     const token = describe({ id: verdict.id, token: verdict.token }, now, verdict.generation);
     const reason: RevocationReason | undefined =
       verdict.cause === 'Issued' ? undefined : verdict.cause === 'Rotated' ? 'Rotated' : verdict.cause;
-    const extra: Partial<ScimDomainStatus> = reason ? { revokedTokens: revoke(status, reason, now) } : {};
+    let extra: Partial<ScimDomainStatus> = {};
+    if (verdict.cause === 'Rotated') {
+      // The rotation's own overlap, as sealed with its token.
+      const rotated = rotateOut(status, now, verdict.overlapUntil);
+      extra = { revokedTokens: rotated.revokedTokens, previousToken: rotated.previousToken };
+    } else if (reason) {
+      const ended = endOverlap(status, now);
+      extra = { revokedTokens: revoke(ended, reason, now), previousToken: undefined };
+    }
     if (verdict.rotationUid) {
       // The same write that switches the token records the rotation as applied (SPEC §2.6).
       extra.appliedRotations = [verdict.rotationUid, ...(status.appliedRotations ?? [])].slice(
@@ -715,12 +794,14 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
   const token = describe(fresh, now, baseGeneration + 1);
   const content = secretContent(d, fresh, newTokenAnnotations(deps.sealer, uid, token, cause));
   const old = status.token;
-  const revokedTokens = revocation ? revoke(status, revocation, now) : status.revokedTokens;
+  // A token replaced for any reason but a rotation ends an overlap in progress.
+  const ended = endOverlap(status, now);
+  const revokedTokens = revocation ? revoke(ended, revocation, now) : ended.revokedTokens;
   // Refused Secret write: the old token is revoked all the same, and the domain has none until a
   // retry delivers one.
   let ifRefused: ScimDomainStatus | undefined;
   if (old && revocation) {
-    ifRefused = withConditions({ ...status, revokedTokens, secretName }, generation, now, {
+    ifRefused = withConditions({ ...ended, revokedTokens, secretName }, generation, now, {
       status: 'False',
       reason: DomainReason.ApiError,
       message: `token ${old.id} (${old.fingerprint}) is revoked; its replacement could not be written to Secret ${secretName} and will be retried`,
@@ -728,7 +809,10 @@ export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
     delete ifRefused.token;
   }
   actions.push(...writeSecret(s, secretName, content, ifRefused));
-  actions.push({ kind: 'writeStatus', status: ready(token, revokedTokens ? { revokedTokens } : {}) });
+  actions.push({
+    kind: 'writeStatus',
+    status: ready(token, { ...(revokedTokens ? { revokedTokens } : {}), previousToken: undefined }),
+  });
   if (old && revocation) {
     const why =
       revocation === 'Suspended'

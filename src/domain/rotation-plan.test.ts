@@ -340,3 +340,84 @@ describe('recordApplied', () => {
     expect(recordApplied(before, 'new', rotations)).toHaveLength(100);
   });
 });
+
+describe('planRotations with an overlap (SPEC §2.2)', () => {
+  const withOverlap = (overlap: string, annotations: Record<string, string> = {}) => {
+    const r = rotation('r1', 0, { overlap });
+    r.metadata.annotations = annotations;
+    return r;
+  };
+  const domainWrite = (actions: RotationAction[]) =>
+    actions.find((a): a is Extract<RotationAction, { kind: 'writeStatus' }> => a.kind === 'writeStatus')!
+      .status;
+
+  it('keeps the replaced token as previousToken until now + overlap instead of revoking it', () => {
+    const plan = planRotations(
+      { domain: domain(), secret, rotations: [withOverlap('1h')] },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+
+    const status = domainWrite(plan.actions);
+    expect(status.previousToken).toEqual({
+      id: 'tok-old',
+      fingerprint: `sha256:${'a'.repeat(12)}`,
+      sha256: sha('a'),
+      expiresAt: new Date(at(1).getTime() + 3_600_000).toISOString(),
+    });
+    expect(status.revokedTokens ?? []).toEqual([]);
+    const write = plan.actions.find((a) => a.kind === 'replaceSecret')!;
+    expect(write.kind === 'replaceSecret' && write.content.annotations['scim.tokens.dev/overlap-until']).toBe(
+      status.previousToken?.expiresAt,
+    );
+  });
+
+  it('ends an overlap in progress at once when another rotation applies', () => {
+    const d = domain({
+      previousToken: {
+        id: 'tok-prev',
+        fingerprint: `sha256:${'c'.repeat(12)}`,
+        sha256: sha('c'),
+        expiresAt: at(600).toISOString(),
+      },
+    });
+    const plan = planRotations(
+      { domain: d, secret, rotations: [rotation('r2', 0)] },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+
+    const status = domainWrite(plan.actions);
+    expect(status.previousToken).toBeUndefined();
+    expect(status.revokedTokens?.map((t) => t.id)).toEqual(['tok-old', 'tok-prev']);
+  });
+
+  it('revokes at once, overlap or not, when the Secret write is refused', () => {
+    const plan = planRotations(
+      { domain: domain(), secret, rotations: [withOverlap('1h')] },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+    const write = plan.actions.find((a) => a.kind === 'replaceSecret')!;
+
+    expect(write.kind === 'replaceSecret' && write.ifRefused?.previousToken).toBeUndefined();
+    expect(write.kind === 'replaceSecret' && write.ifRefused?.revokedTokens?.[0]?.id).toBe('tok-old');
+  });
+
+  it('records who asked in the domain, the rotation and the events', () => {
+    const plan = planRotations(
+      {
+        domain: domain(),
+        secret,
+        rotations: [withOverlap('30m', { 'scim.tokens.dev/requested-by': 'alice@example.com' })],
+      },
+      { now: at(1), graceMs: 300_000, issue, sealer },
+    );
+
+    expect(domainWrite(plan.actions).lastRotation).toMatchObject({
+      name: 'r1',
+      requestedBy: 'alice@example.com',
+    });
+    const final = plan.actions.filter((a) => a.kind === 'writeRotationStatus').at(-1);
+    expect(final?.kind === 'writeRotationStatus' && final.status.requestedBy).toBe('alice@example.com');
+    for (const e of plan.actions.filter((a) => a.kind === 'event' || a.kind === 'rotationEvent'))
+      expect('message' in e && e.message).toContain('requested by alice@example.com');
+  });
+});

@@ -12,6 +12,7 @@ import {
   EventReason,
   APPLIED_ROTATIONS_MAX,
   DomainReason,
+  REQUESTED_BY_ANNOTATION,
   RotationReason,
   type RotationHistoryEntry,
   type ScimDomain,
@@ -25,7 +26,7 @@ import {
   describe,
   newTokenAnnotations,
   readyMessage,
-  revoke,
+  rotateOut,
   secretContent,
   statusUnchanged,
   withConditions,
@@ -36,6 +37,7 @@ import {
 } from './domain-plan.js';
 import type { TokenSealer } from './token-seal.js';
 import { dueTime, nextTime, parseSchedule } from './schedule.js';
+import { parseDuration } from './duration.js';
 
 export type RotationAction =
   | Action
@@ -76,6 +78,22 @@ const tokenRef = (t: { id: string; fingerprint: string }): TokenRef => ({
   id: t.id,
   fingerprint: t.fingerprint,
 });
+
+/** spec.overlap in milliseconds; undefined when absent or not a duration the CRD would admit. */
+export function overlapOf(r: ScimTokenRotation): number | undefined {
+  if (r.spec.overlap === undefined) return undefined;
+  try {
+    return parseDuration(r.spec.overlap);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who created the rotation, as admission stamped it (SPEC §1.2); undefined when not stamped. */
+export function requesterOf(r: ScimTokenRotation): string | undefined {
+  const v = r.metadata.annotations?.[REQUESTED_BY_ANNOTATION];
+  return v && v.length <= 512 ? v : undefined;
+}
 
 function createdAt(r: ScimTokenRotation): Date {
   return new Date(r.metadata.creationTimestamp ?? 0);
@@ -295,19 +313,33 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
       resourceVersion: r.metadata.resourceVersion ?? '',
       status: { ...(r.status ?? {}), previousToken: tokenRef(old), newToken: tokenRef(token) },
     });
-    const rotated: ScimDomainStatus = {
-      ...d.status,
-      revokedTokens: revoke(d.status, 'Rotated', nowIso),
+    const overlapMs = overlapOf(r);
+    const overlapUntil =
+      overlapMs !== undefined ? new Date(now.getTime() + overlapMs).toISOString() : undefined;
+    const requestedBy = requesterOf(r);
+    const bookkeeping: Partial<ScimDomainStatus> = {
       appliedRotations: recordApplied(d.status.appliedRotations ?? [], first.key, rotations),
-      lastRotation: { name: r.metadata.name, uid: r.metadata.uid ?? '', time: nowIso },
+      lastRotation: {
+        name: r.metadata.name,
+        uid: r.metadata.uid ?? '',
+        time: nowIso,
+        ...(requestedBy ? { requestedBy } : {}),
+      },
     };
-    // The API server refused the Secret write: the rotation still revokes the old token (SPEC
-    // §2.3), and the domain has no token until a retry delivers a new one.
-    const ifRefused = withConditions({ ...rotated }, d.metadata.generation, nowIso, {
-      status: 'False',
-      reason: DomainReason.ApiError,
-      message: `token ${old.id} (${old.fingerprint}) is revoked by ScimTokenRotation ${r.metadata.name}; its replacement could not be written to Secret ${state.secret.name} and will be retried`,
-    });
+    const rotated: ScimDomainStatus = { ...rotateOut(d.status, nowIso, overlapUntil), ...bookkeeping };
+    // The API server refused the Secret write: the rotation still revokes the old token — overlap
+    // or not, nothing replaces it yet — and the domain has no token until a retry delivers one
+    // (SPEC §2.3).
+    const ifRefused = withConditions(
+      { ...rotateOut(d.status, nowIso), ...bookkeeping },
+      d.metadata.generation,
+      nowIso,
+      {
+        status: 'False',
+        reason: DomainReason.ApiError,
+        message: `token ${old.id} (${old.fingerprint}) is revoked by ScimTokenRotation ${r.metadata.name}; its replacement could not be written to Secret ${state.secret.name} and will be retried`,
+      },
+    );
     delete ifRefused.token;
     actions.push(
       ...writeSecret(
@@ -319,6 +351,7 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
           newTokenAnnotations(deps.sealer, d.metadata.uid ?? '', token, 'Rotated', {
             key: first.key,
             name: r.metadata.name,
+            ...(overlapUntil ? { overlapUntil } : {}),
           }),
         ),
         ifRefused,
@@ -331,7 +364,11 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
       { status: 'True', reason: 'TokenIssued', message: readyMessage(token) },
     );
     actions.push({ kind: 'writeStatus', status: domainStatus });
-    const what = `token ${old.id} (${old.fingerprint}) revoked and replaced by token ${token.id} (${token.fingerprint})`;
+    const what =
+      (overlapUntil
+        ? `token ${old.id} (${old.fingerprint}) replaced by token ${token.id} (${token.fingerprint}); the old one keeps working until ${overlapUntil}`
+        : `token ${old.id} (${old.fingerprint}) revoked and replaced by token ${token.id} (${token.fingerprint})`) +
+      (requestedBy ? `, requested by ${requestedBy}` : '');
     actions.push({
       kind: 'event',
       type: 'Normal',
@@ -382,7 +419,9 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
 
   // Rotation status writes come last: the domain status write above is the commit point.
   for (const r of rotations) {
-    const next = pendingStatus.get(r.metadata.name);
+    const pending = pendingStatus.get(r.metadata.name);
+    const requestedBy = requesterOf(r);
+    const next = pending && requestedBy ? { ...pending, requestedBy } : pending;
     if (next && !statusUnchanged(r.status, next)) {
       actions.push({
         kind: 'writeRotationStatus',

@@ -23,6 +23,8 @@ export interface TokenBinding {
   cause: string;
   rotationKey?: string;
   rotationName?: string;
+  /** With an overlap: when the token this one replaces stops verifying (ISO time). */
+  overlapUntil?: string;
 }
 
 export interface TokenSealer {
@@ -44,6 +46,7 @@ function message(b: TokenBinding): string {
     b.cause,
     b.rotationKey ?? '',
     b.rotationName ?? '',
+    b.overlapUntil ?? '',
   ]
     .map((f) => `${f.length}:${f}`)
     .join('|');

@@ -38,6 +38,20 @@ function recorder(api: CoreV1Api, lines: string[] = []) {
 }
 
 describe('EventRecorder', () => {
+  it.each([
+    ['the pod name', 'scim-token-operator-6d5f7c9b8-x2k4q', 'scim-token-operator-6d5f7c9b8-x2k4q'],
+    ['at most 128 characters of a longer name', 'p'.repeat(200), 'p'.repeat(128)],
+  ])('reports as %s (reportingInstance)', async (_what, instance, want) => {
+    const held = heldApi();
+    const log = createLogger({ level: 'info', destination: { write: () => undefined } });
+    const events = new EventRecorder(held.api, log, () => new Date(), instance);
+    events.record(domain, 'Normal', 'TokenIssued', 'issued');
+    const flushed = events.flush();
+    await held.releaseAll();
+    await flushed;
+    expect(held.written[0]).toMatchObject({ reportingInstance: want, source: { host: want } });
+  });
+
   it('returns at once and writes in the background; flush waits for the writes', async () => {
     const held = heldApi();
     const events = recorder(held.api);

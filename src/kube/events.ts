@@ -29,13 +29,17 @@ export class EventRecorder {
   private readonly queued: CoreV1Event[] = [];
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  private readonly instance: string;
 
   constructor(
     private readonly core: CoreV1Api,
     private readonly log: Logger,
     private readonly now: () => Date,
-    private readonly instance = process.pid.toString(),
-  ) {}
+    /** The pod (or host) that reports; at most 128 characters, as the API server requires. */
+    instance: string,
+  ) {
+    this.instance = instance.slice(0, 128);
+  }
 
   /** Queues the Event; it is written in the background. */
   record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -50,9 +54,9 @@ export class EventRecorder {
       type,
       reason,
       message,
-      source: { component: COMPONENT },
+      source: { component: COMPONENT, host: this.instance },
       reportingComponent: COMPONENT,
-      reportingInstance: `${COMPONENT}-${this.instance}`,
+      reportingInstance: this.instance,
       action: reason,
       firstTimestamp: t,
       lastTimestamp: t,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Histogram, Registry, register as globalRegistry } from 'prom-client';
 import { describe, it, expect } from 'vitest';
+import type { ScimDomain } from '../api/types.js';
 import { generateToken } from '../domain/token.js';
 import {
   INVALID_LABEL,
@@ -8,15 +10,13 @@ import {
   ROTATION_RESULTS,
   ROTATION_TRIGGERS,
   VERIFY_RESULTS,
+  domainSamples,
   identifierLabel,
 } from './metrics.js';
-import type { TokenIssue, VerifyResult } from './metrics.js';
+import type { DomainSample, VerifyResult } from './metrics.js';
 
-const NOW = new Date('2030-01-01T12:00:00Z');
-const secondsBefore = (s: number): Date => new Date(NOW.getTime() - s * 1000);
-
-function quietMetrics(tokens?: () => TokenIssue[]): Metrics {
-  return new Metrics({ clock: () => NOW, defaultMetrics: false, ...(tokens ? { tokens } : {}) });
+function quietMetrics(domains?: () => DomainSample[]): Metrics {
+  return new Metrics({ defaultMetrics: false, ...(domains ? { domains } : {}) });
 }
 
 // The value of one sample line, e.g. `scim_leader 1`; undefined when the series is absent.
@@ -153,68 +153,231 @@ describe('Metrics', () => {
   });
 });
 
-describe('Metrics token age', () => {
-  it('reports the age of every current token at scrape time, by the injected clock', async () => {
+describe('Metrics per domain', () => {
+  const issuedAt = '2030-01-01T11:00:00Z'; // Unix 1893495600
+
+  it('exports when each current token was issued and, with spec.maxTokenAge, when it passes it', async () => {
     const m = quietMetrics(() => [
-      { namespace: 'team-a', name: 'example', issuedAt: secondsBefore(90) },
-      { namespace: 'team-b', name: 'other', issuedAt: secondsBefore(0.5) },
+      { namespace: 'team-a', name: 'example', issuedAt, maxTokenAge: '720h', ready: 'True' },
+      { namespace: 'team-b', name: 'other', issuedAt: '2030-01-01T11:00:00.500Z', ready: 'True' },
     ]);
     const text = await m.render();
-    expect(sample(text, 'scim_token_age_seconds{namespace="team-a",scimdomain="example"}')).toBe(90);
-    expect(sample(text, 'scim_token_age_seconds{namespace="team-b",scimdomain="other"}')).toBe(0.5);
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
+      1893495600,
+    );
+    expect(sample(text, 'scim_token_expiry_timestamp_seconds{namespace="team-a",name="example"}')).toBe(
+      1893495600 + 720 * 3600,
+    );
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="team-b",name="other"}')).toBe(
+      1893495600.5,
+    );
+    expect(text).not.toContain('scim_token_expiry_timestamp_seconds{namespace="team-b"');
+  });
+
+  it.each([
+    { ready: 'True', want: [1, 0, 0] },
+    { ready: 'False', want: [0, 1, 0] },
+    { ready: 'Unknown', want: [0, 0, 1] },
+  ] as const)(
+    'exports readiness $ready as 1 on its condition series and 0 on the others',
+    async ({ ready, want }) => {
+      const m = quietMetrics(() => [{ namespace: 'ns', name: 'd', ready }]);
+      const text = await m.render();
+      expect(
+        ['True', 'False', 'Unknown'].map((c) =>
+          sample(text, `scim_domain_ready{namespace="ns",name="d",condition="${c}"}`),
+        ),
+      ).toEqual(want);
+      expect(text).not.toContain('scim_token_issued_timestamp_seconds{');
+    },
+  );
+
+  it.each([
+    [true, 1],
+    [false, 0],
+    [undefined, 0],
+  ])('exports suspend=%s as scim_domain_suspended %d', async (suspended, want) => {
+    const m = quietMetrics(() => [
+      { namespace: 'ns', name: 'd', ready: 'False', ...(suspended === undefined ? {} : { suspended }) },
+    ]);
+    expect(sample(await m.render(), 'scim_domain_suspended{namespace="ns",name="d"}')).toBe(want);
+  });
+
+  it('follows a domain from scrape to scrape: new token, new max age, readiness, suspension', async () => {
+    let d: DomainSample = { namespace: 'ns', name: 'd', issuedAt, maxTokenAge: '720h', ready: 'True' };
+    const m = quietMetrics(() => [d]);
+    await m.render();
+    d = {
+      namespace: 'ns',
+      name: 'd',
+      issuedAt: '2030-02-01T00:00:00Z',
+      maxTokenAge: '1h',
+      ready: 'False',
+      suspended: true,
+    };
+    const text = await m.render();
+    expect(sample(text, 'scim_token_issued_timestamp_seconds{namespace="ns",name="d"}')).toBe(1896134400);
+    expect(sample(text, 'scim_token_expiry_timestamp_seconds{namespace="ns",name="d"}')).toBe(
+      1896134400 + 3600,
+    );
+    expect(sample(text, 'scim_domain_ready{namespace="ns",name="d",condition="False"}')).toBe(1);
+    expect(sample(text, 'scim_domain_ready{namespace="ns",name="d",condition="True"}')).toBe(0);
+    expect(sample(text, 'scim_domain_suspended{namespace="ns",name="d"}')).toBe(1);
+    d = { namespace: 'ns', name: 'd', ready: 'False', suspended: true };
+    const after = await m.render();
+    expect(after).not.toContain('scim_token_issued_timestamp_seconds{namespace="ns"');
+    expect(after).not.toContain('scim_token_expiry_timestamp_seconds{namespace="ns"');
+  });
+
+  it('renders the same text while nothing changes, and new text when a domain goes and another comes', async () => {
+    let domains: DomainSample[] = [{ namespace: 'ns', name: 'a', issuedAt, ready: 'True' }];
+    const m = quietMetrics(() => domains);
+    const first = await m.render();
+    expect(await m.render()).toBe(first);
+    domains = [{ namespace: 'ns', name: 'b', issuedAt, ready: 'True' }];
+    const second = await m.render();
+    expect(second).toContain('name="b"');
+    expect(second).not.toContain('name="a"');
   });
 
   it('drops domains that are no longer in the source', async () => {
-    let tokens: TokenIssue[] = [{ namespace: 'ns', name: 'gone', issuedAt: secondsBefore(10) }];
-    const m = quietMetrics(() => tokens);
-    expect(await m.render()).toContain('scimdomain="gone"');
-    tokens = [];
-    expect(await m.render()).not.toContain('scimdomain="gone"');
+    let domains: DomainSample[] = [{ namespace: 'ns', name: 'gone', issuedAt, ready: 'True' }];
+    const m = quietMetrics(() => domains);
+    expect(await m.render()).toContain('name="gone"');
+    domains = [];
+    expect(await m.render()).not.toContain('name="gone"');
   });
 
   it('uses a source set after construction', async () => {
     const m = quietMetrics();
-    m.setTokenAgeSource(() => [{ namespace: 'ns', name: 'late', issuedAt: secondsBefore(1) }]);
-    expect(sample(await m.render(), 'scim_token_age_seconds{namespace="ns",scimdomain="late"}')).toBe(1);
+    m.setDomainSource(() => [{ namespace: 'ns', name: 'late', issuedAt, ready: 'True' }]);
+    expect(sample(await m.render(), 'scim_token_issued_timestamp_seconds{namespace="ns",name="late"}')).toBe(
+      1893495600,
+    );
   });
 
   it.each([
     {
-      name: 'a token issued in the future (clock skew)',
-      issue: { namespace: 'ns', name: 'd', issuedAt: secondsBefore(-5) },
-      want: 0,
+      name: 'an invalid issue time',
+      domain: { namespace: 'ns', name: 'd', issuedAt: 'nonsense', maxTokenAge: '720h', ready: 'True' },
+      issued: undefined,
+      ready: 1,
     },
     {
-      name: 'an invalid date',
-      issue: { namespace: 'ns', name: 'd', issuedAt: new Date('nonsense') },
-      want: undefined,
+      name: 'an invalid max age',
+      domain: { namespace: 'ns', name: 'd', issuedAt, maxTokenAge: '30d', ready: 'True' },
+      issued: 1893495600,
+      ready: 1,
     },
     {
       name: 'a name that is not a Kubernetes name',
-      issue: { namespace: 'ns', name: 'D_x', issuedAt: NOW },
-      want: undefined,
+      domain: { namespace: 'ns', name: 'D_x', issuedAt, ready: 'True' },
+      issued: undefined,
+      ready: undefined,
     },
-  ])('copes with $name', async ({ issue, want }) => {
-    const m = quietMetrics(() => [issue]);
+  ] as const)('copes with $name', async ({ domain, issued, ready }) => {
+    const m = quietMetrics(() => [domain]);
     const text = await m.render();
-    expect(sample(text, `scim_token_age_seconds{namespace="ns",scimdomain="${issue.name}"}`)).toBe(want);
+    const labels = `namespace="ns",name="${domain.name}"`;
+    expect(sample(text, `scim_token_issued_timestamp_seconds{${labels}}`)).toBe(issued);
+    expect(sample(text, `scim_token_expiry_timestamp_seconds{${labels}}`)).toBeUndefined();
+    expect(sample(text, `scim_domain_ready{${labels},condition="True"}`)).toBe(ready);
   });
 
-  it('still serves the other metrics when the token source throws', async () => {
+  it('still serves the other metrics when the domain source throws', async () => {
     const m = quietMetrics(() => {
       throw new Error('index not built');
     });
     m.setLeader(true);
     const text = await m.render();
     expect(sample(text, 'scim_leader')).toBe(1);
-    expect(text).not.toContain('scim_token_age_seconds{');
+    expect(text).not.toContain('scim_domain_ready{');
+  });
+});
+
+describe('domainSamples', () => {
+  const token = {
+    id: 'tok',
+    fingerprint: 'sha256:x',
+    sha256: 'x',
+    generation: 1,
+    issuedAt: '2030-01-01T11:00:00Z',
+  };
+  const ready = (status: 'True' | 'False') => ({
+    type: 'Ready',
+    status,
+    reason: 'TokenIssued',
+    message: '',
+    lastTransitionTime: '2030-01-01T00:00:00Z',
+  });
+  const domain = (spec: Partial<ScimDomain['spec']>, status?: ScimDomain['status']): ScimDomain => ({
+    metadata: { namespace: 'ns', name: 'd' },
+    spec: { domain: 'd.example', ...spec },
+    ...(status ? { status } : {}),
+  });
+
+  it.each([
+    {
+      name: 'a domain with no status yet',
+      d: domain({}),
+      want: { ready: 'Unknown', suspended: false },
+    },
+    {
+      name: 'a Ready domain with a max age',
+      d: domain({ maxTokenAge: '720h' }, { conditions: [ready('True')], token }),
+      want: { ready: 'True', suspended: false, issuedAt: token.issuedAt, maxTokenAge: '720h' },
+    },
+    {
+      name: 'a suspended domain (no token)',
+      d: domain({ suspend: true }, { conditions: [ready('False')] }),
+      want: { ready: 'False', suspended: true },
+    },
+  ])('reads $name', ({ d, want }) => {
+    const [got] = [...domainSamples([d])];
+    expect(got).toMatchObject({ namespace: 'ns', name: 'd', ...want });
+    expect(got?.issuedAt).toBe(want.issuedAt);
+    expect(got?.maxTokenAge).toBe(want.maxTokenAge);
+  });
+});
+
+describe('Metrics verifier readiness', () => {
+  it('reads the verifier readiness at each scrape, 0 until a source is set or when it throws', async () => {
+    const m = quietMetrics();
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
+    let ready = true;
+    m.setVerifierReadySource(() => ready);
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(1);
+    ready = false;
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
+    m.setVerifierReadySource(() => {
+      throw new Error('no index');
+    });
+    expect(sample(await m.render(), 'scim_verifier_ready')).toBe(0);
+  });
+});
+
+describe('Metrics build info', () => {
+  it('says which version runs on which Node.js', async () => {
+    const m = new Metrics({ defaultMetrics: false, version: '1.2.3' });
+    expect(
+      sample(await m.render(), `scim_build_info{version="1.2.3",node_version="${process.version}"}`),
+    ).toBe(1);
+  });
+
+  it("defaults to the package's version", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await quietMetrics().render()).toContain(`scim_build_info{version="${pkg.version}",`);
   });
 });
 
 describe('Metrics labels', () => {
   it('never exports token material, even when a caller passes a token or an error message as a label', async () => {
     const token = generateToken(randomBytes);
-    const m = quietMetrics(() => [{ namespace: 'ns', name: token, issuedAt: NOW }]);
+    const m = quietMetrics(() => [
+      { namespace: 'ns', name: token, issuedAt: new Date().toISOString(), ready: 'True' },
+    ]);
     m.recordReconcileError('scimdomain', token);
     m.recordReconcileError('scimdomain', `secret rejected: ${token}`);
     m.setWorkqueueDepth(token, 1);
@@ -252,10 +415,12 @@ describe('Metrics registry', () => {
     expect(await globalRegistry.metrics()).not.toContain('scim_');
   });
 
-  it('includes process and Node.js metrics by default', async () => {
-    const text = await new Metrics({ clock: () => NOW }).render();
+  it('includes process and Node.js metrics by default, without the gauges misnamed as counters', async () => {
+    const text = await new Metrics().render();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_heap_size_used_bytes');
+    expect(text).toContain('# TYPE nodejs_active_handles gauge');
+    expect(text).not.toMatch(/^# TYPE \S+_total (gauge|histogram|summary)$/m);
   });
 
   it('announces the Prometheus text format', () => {

@@ -9,6 +9,10 @@
 // `identifierLabel`. Anything else is recorded as "invalid" rather than exported.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConditionType, type ScimDomain } from '../api/types.js';
+import { getCondition } from '../domain/conditions.js';
+import { tokenExpiry } from '../domain/token-age.js';
+import { packageVersion } from './build-info.js';
 
 export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
 export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
@@ -21,15 +25,6 @@ export type RotationResult = (typeof ROTATION_RESULTS)[number];
 
 export const VERIFY_RESULTS = ['valid', 'missing', 'malformed', 'unknown', 'revoked', 'error'] as const;
 export type VerifyResult = (typeof VERIFY_RESULTS)[number];
-
-/** When the current token of one ScimDomain was issued (its `status.token.issuedAt`). */
-export interface TokenIssue {
-  readonly namespace: string;
-  readonly name: string;
-  readonly issuedAt: Date;
-}
-
-export type TokenSource = () => Iterable<TokenIssue>;
 
 // Narrow views of the prom-client metrics: callers get inc/set/startTimer with typed labels, and every
 // free-form label value passes `identifierLabel` on its way in.
@@ -49,12 +44,12 @@ export interface WorkqueueDepth {
 }
 
 export interface MetricsOptions {
-  /** Current time for token ages; default the wall clock. */
-  clock?: () => Date;
-  /** Read at every scrape; may also be set later with `setTokenAgeSource` (the index comes up after us). */
-  tokens?: TokenSource;
+  /** Read at every scrape; may also be set later with `setDomainSource` (the cache comes up after us). */
+  domains?: DomainSource;
   /** Process and Node.js runtime metrics (prom-client defaults); default true. */
   defaultMetrics?: boolean;
+  /** The `version` label of `scim_build_info`; default the package's version. */
+  version?: string;
 }
 
 // Reconciles are API round trips: milliseconds to tens of seconds when the API server is slow.
@@ -164,58 +159,197 @@ class CountedHistogram extends Histogram<'result' | 'le'> {
 }
 
 /**
- * `scim_token_age_seconds{namespace,scimdomain}`: one series per domain, rebuilt from the token source
- * at every scrape so deleted or suspended domains disappear instead of aging forever. Rendered here,
- * not by a prom-client Gauge: resetting and re-setting 10,000 labelled series per scrape (label
- * validation, a hash string and a label object per series, then the registry's formatting) grew the
- * operator's RSS by 20-34 MB under a 2 Hz scrape. Here each series keeps its line prefix between
- * scrapes, and a scrape allocates one line per series.
+ * The per-domain series, rebuilt from the domain source at every scrape so deleted domains disappear:
+ *
+ * - `scim_token_issued_timestamp_seconds{namespace,name}`: when the current token was issued;
+ * - `scim_token_expiry_timestamp_seconds{namespace,name}`: when it passes `spec.maxTokenAge` (only
+ *   for domains that set one);
+ * - `scim_domain_ready{namespace,name,condition}`: 1 on the series of the Ready condition's status
+ *   (True, False or Unknown), 0 on the other two, as cert-manager's `certmanager_certificate_ready_status`;
+ * - `scim_domain_suspended{namespace,name}`: 1 while `spec.suspend` is true (Ready=False by request,
+ *   which alerts leave alone).
+ *
+ * Timestamps, not ages, as Prometheus recommends: `time() - scim_token_issued_timestamp_seconds` is the
+ * age, and a sample does not change between scrapes unless the token does.
+ *
+ * Rendered here, not by prom-client Gauges: resetting and re-setting 10,000 labelled series per scrape
+ * (label validation, a hash string and a label object per series, then the registry's formatting)
+ * grew the operator's RSS by 20-34 MB under a 2 Hz scrape. Here each domain keeps its label text
+ * between scrapes, and a scrape allocates one line per series.
  */
-interface Series {
-  readonly prefix: string;
-  seen: number;
+export const DOMAIN_SERIES = {
+  issued: 'scim_token_issued_timestamp_seconds',
+  expiry: 'scim_token_expiry_timestamp_seconds',
+  ready: 'scim_domain_ready',
+  suspended: 'scim_domain_suspended',
+} as const;
+
+const READY_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ReadyStatus = (typeof READY_STATUSES)[number];
+
+/** What the per-domain series read from one ScimDomain at scrape time: references, no copies. */
+export interface DomainSample {
+  readonly namespace: string;
+  readonly name: string;
+  /** `status.token.issuedAt` (RFC 3339); absent while the domain has no current token. */
+  readonly issuedAt?: string;
+  /** `spec.maxTokenAge`, e.g. `720h`. */
+  readonly maxTokenAge?: string;
+  /** The status of the domain's Ready condition (Unknown when it has none yet). */
+  readonly ready: ReadyStatus;
+  /** `spec.suspend`. */
+  readonly suspended?: boolean;
 }
 
-class TokenAgeGauge {
-  static readonly NAME = 'scim_token_age_seconds';
-  private static readonly HEADER =
-    `# HELP ${TokenAgeGauge.NAME} Seconds since the current token of a ScimDomain was issued.\n` +
-    `# TYPE ${TokenAgeGauge.NAME} gauge\n`;
-  // namespace → name → `scim_token_age_seconds{namespace="…",scimdomain="…"} `, and the scrape that last saw it.
-  private readonly prefixes = new Map<string, Map<string, Series>>();
-  private scrape = 0;
+export type DomainSource = () => Iterable<DomainSample>;
 
-  render(tokens: Iterable<TokenIssue>, nowMs: number): string {
+/**
+ * A domain's lines as `DomainSeries` last rendered them, each with the input it was rendered from:
+ * a scrape of an unchanged domain compares a few strings and reuses the lines.
+ */
+interface Seen {
+  /** `namespace="…",name="…"` (object names need no escaping: lowercase, digits, '-' and '.'). */
+  readonly labels: string;
+  scrape: number;
+  issuedAt?: string;
+  maxTokenAge?: string;
+  /** The issued line, or '' without a (valid) issue time. */
+  issuedLine: string;
+  /** The expiry line, or '' without a (valid) max age. */
+  expiryLine: string;
+  ready?: ReadyStatus;
+  /** The three readiness lines, joined. */
+  readyLines: string;
+  suspended?: boolean;
+  suspendedLine: string;
+}
+
+class DomainSeries {
+  private static readonly HEADERS = {
+    issued:
+      `# HELP ${DOMAIN_SERIES.issued} When the current token of a ScimDomain was issued (Unix seconds).\n` +
+      `# TYPE ${DOMAIN_SERIES.issued} gauge\n`,
+    expiry:
+      `# HELP ${DOMAIN_SERIES.expiry} When the current token of a ScimDomain passes spec.maxTokenAge (Unix seconds).\n` +
+      `# TYPE ${DOMAIN_SERIES.expiry} gauge\n`,
+    ready:
+      `# HELP ${DOMAIN_SERIES.ready} The status of a ScimDomain's Ready condition: 1 on the series of its current status.\n` +
+      `# TYPE ${DOMAIN_SERIES.ready} gauge\n`,
+    suspended:
+      `# HELP ${DOMAIN_SERIES.suspended} 1 while a ScimDomain is suspended (spec.suspend), else 0.\n` +
+      `# TYPE ${DOMAIN_SERIES.suspended} gauge\n`,
+  };
+  // namespace → name → the domain's lines, and the scrape that last saw it.
+  private readonly seen = new Map<string, Map<string, Seen>>();
+  private scrape = 0;
+  // The last output: a scrape in which no domain changed, came or went returns it as it is, so a
+  // steady state allocates no 4 MB of text per scrape (10,000 domains, 5-6 lines each).
+  private lastOutput: string | undefined;
+
+  render(domains: Iterable<DomainSample>): string {
     const scrape = ++this.scrape;
-    const lines: string[] = [];
-    for (const t of tokens) {
-      const issuedMs = t.issuedAt.getTime();
-      if (!Number.isFinite(issuedMs) || !isObjectName(t.namespace) || !isObjectName(t.name)) continue;
-      let names = this.prefixes.get(t.namespace);
-      if (!names) this.prefixes.set(t.namespace, (names = new Map<string, Series>()));
-      let series = names.get(t.name);
-      if (!series) {
-        // Object names need no escaping (isObjectName: lowercase, digits, '-' and '.').
-        const prefix = `${TokenAgeGauge.NAME}{namespace="${t.namespace}",scimdomain="${t.name}"} `;
-        names.set(t.name, (series = { prefix, seen: scrape }));
+    // Set when a domain's lines are (re)built — a new domain has none yet — or a domain went.
+    let changed = false;
+    const issued: string[] = [];
+    const expiry: string[] = [];
+    const ready: string[] = [];
+    const suspended: string[] = [];
+    for (const d of domains) {
+      if (!isObjectName(d.namespace) || !isObjectName(d.name)) continue;
+      let names = this.seen.get(d.namespace);
+      if (!names) this.seen.set(d.namespace, (names = new Map<string, Seen>()));
+      let seen = names.get(d.name);
+      if (!seen) {
+        const labels = `namespace="${d.namespace}",name="${d.name}"`;
+        names.set(
+          d.name,
+          (seen = { labels, scrape, issuedLine: '', expiryLine: '', readyLines: '', suspendedLine: '' }),
+        );
       }
-      series.seen = scrape;
-      lines.push(series.prefix + String(Math.max(0, (nowMs - issuedMs) / 1000)));
+      seen.scrape = scrape;
+      if (seen.issuedAt !== d.issuedAt || seen.maxTokenAge !== d.maxTokenAge || seen.readyLines === '') {
+        changed = true;
+        seen.issuedAt = d.issuedAt;
+        seen.maxTokenAge = d.maxTokenAge;
+        const issuedMs = d.issuedAt === undefined ? NaN : Date.parse(d.issuedAt);
+        const expiresAt = Number.isFinite(issuedMs)
+          ? tokenExpiry(new Date(issuedMs), d.maxTokenAge)
+          : undefined;
+        seen.issuedLine = Number.isFinite(issuedMs)
+          ? `${DOMAIN_SERIES.issued}{${seen.labels}} ${issuedMs / 1000}`
+          : '';
+        seen.expiryLine = expiresAt
+          ? `${DOMAIN_SERIES.expiry}{${seen.labels}} ${expiresAt.getTime() / 1000}`
+          : '';
+      }
+      if (seen.ready !== d.ready || seen.readyLines === '') {
+        changed = true;
+        seen.ready = d.ready;
+        seen.readyLines = READY_STATUSES.map(
+          (status) =>
+            `${DOMAIN_SERIES.ready}{${seen.labels},condition="${status}"} ${status === d.ready ? 1 : 0}`,
+        ).join('\n');
+      }
+      const isSuspended = d.suspended === true;
+      if (seen.suspended !== isSuspended || seen.suspendedLine === '') {
+        changed = true;
+        seen.suspended = isSuspended;
+        seen.suspendedLine = `${DOMAIN_SERIES.suspended}{${seen.labels}} ${isSuspended ? 1 : 0}`;
+      }
+      if (seen.issuedLine !== '') issued.push(seen.issuedLine);
+      if (seen.expiryLine !== '') expiry.push(seen.expiryLine);
+      ready.push(seen.readyLines);
+      suspended.push(seen.suspendedLine);
     }
-    for (const [namespace, names] of this.prefixes) {
-      for (const [name, series] of names) if (series.seen !== scrape) names.delete(name);
-      if (names.size === 0) this.prefixes.delete(namespace);
+    for (const [namespace, names] of this.seen) {
+      for (const [name, seen] of names) {
+        if (seen.scrape === scrape) continue;
+        names.delete(name);
+        changed = true;
+      }
+      if (names.size === 0) this.seen.delete(namespace);
     }
-    return `\n${TokenAgeGauge.HEADER}${lines.length > 0 ? `${lines.join('\n')}\n` : ''}`;
+    if (!changed && this.lastOutput !== undefined) return this.lastOutput;
+    const family = (header: string, lines: string[]) =>
+      header + (lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    return (this.lastOutput =
+      '\n' +
+      family(DomainSeries.HEADERS.issued, issued) +
+      family(DomainSeries.HEADERS.expiry, expiry) +
+      family(DomainSeries.HEADERS.ready, ready) +
+      family(DomainSeries.HEADERS.suspended, suspended));
   }
 }
+
+/** The samples of the per-domain series, one domain at a time (no array of all 10,000 per scrape). */
+export function* domainSamples(domains: Iterable<ScimDomain>): Generator<DomainSample> {
+  for (const d of domains) {
+    yield {
+      namespace: d.metadata.namespace,
+      name: d.metadata.name,
+      issuedAt: d.status?.token?.issuedAt,
+      maxTokenAge: d.spec.maxTokenAge,
+      ready: getCondition(d.status?.conditions, ConditionType.Ready)?.status ?? 'Unknown',
+      suspended: d.spec.suspend === true,
+    };
+  }
+}
+
+// prom-client's default metrics export the number of active handles, requests and resources twice:
+// by type (`nodejs_active_handles{type}`) and as a sum in a gauge named `_total`, a suffix Prometheus
+// reserves for counters (`promtool check metrics` rejects it). The sums are
+// `sum(nodejs_active_handles)`; these three are dropped.
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export class Metrics {
   readonly registry = new Registry();
 
-  private readonly clock: () => Date;
-  private tokens: TokenSource | undefined;
-  private readonly tokenAge = new TokenAgeGauge();
+  private domains: DomainSource | undefined;
+  private readonly domainSeries = new DomainSeries();
 
   readonly reconcileTotal: ReconcileTotal;
   readonly reconcileDuration: ReconcileDuration;
@@ -227,10 +361,10 @@ export class Metrics {
   private readonly kubeRequests: Counter<'method'>;
   private readonly verify = new VerifyCounts();
   private readonly leader: Gauge;
+  private verifierReady: () => boolean = () => false;
 
   constructor(options: MetricsOptions = {}) {
-    this.clock = options.clock ?? (() => new Date());
-    this.tokens = options.tokens;
+    this.domains = options.domains;
     const registers = [this.registry];
 
     const reconcileTotal = new Counter({
@@ -327,8 +461,32 @@ export class Metrics {
       for (const result of ROTATION_RESULTS) this.rotationsTotal.inc({ trigger, result }, 0);
     }
     this.leader.set(0);
+    const verifierReady = () => this.verifierReady();
+    new Gauge({
+      name: 'scim_verifier_ready',
+      help: "1 while this replica's verifier answers from an index synced with the API server, else 0.",
+      registers,
+      collect() {
+        let ready = false;
+        try {
+          ready = verifierReady();
+        } catch {
+          // Not ready, then.
+        }
+        this.set(ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'scim_build_info',
+      help: 'Always 1; the labels say which version of scim-token-operator runs, on which Node.js.',
+      labelNames: ['version', 'node_version'],
+      registers,
+    }).set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
 
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** The Content-Type of `render()`'s output. */
@@ -339,19 +497,24 @@ export class Metrics {
   /** The Prometheus text exposition of every metric. */
   async render(): Promise<string> {
     const text = await this.registry.metrics();
-    let tokens: Iterable<TokenIssue>;
+    let series: string;
     try {
-      tokens = this.tokens?.() ?? [];
+      series = this.domainSeries.render(this.domains?.() ?? []);
     } catch {
-      // A failing source must not fail the whole scrape; the gauge is simply empty.
-      tokens = [];
+      // A failing source must not fail the whole scrape; the per-domain series are simply empty.
+      series = this.domainSeries.render([]);
     }
-    return text + this.tokenAge.render(tokens, this.clock().getTime());
+    return text + series;
   }
 
-  /** Where `scim_token_age_seconds` reads the current tokens from at each scrape. */
-  setTokenAgeSource(tokens: TokenSource): void {
-    this.tokens = tokens;
+  /** Where the per-domain series (token timestamps, readiness) read the domains from at each scrape. */
+  setDomainSource(domains: DomainSource): void {
+    this.domains = domains;
+  }
+
+  /** Where `scim_verifier_ready` reads this replica's verifier readiness from at each scrape. */
+  setVerifierReadySource(ready: () => boolean): void {
+    this.verifierReady = ready;
   }
 
   recordReconcile(controller: string, result: ReconcileResult, durationSeconds: number): void {

@@ -30,6 +30,7 @@ export const Header = {
   sendInvitations: 'X-Scim-Send-Invitations',
   identityProvider: 'X-Scim-Identity-Provider',
   tokenId: 'X-Scim-Token-Id',
+  tokenExpires: 'X-Scim-Token-Expires',
 } as const;
 
 /** The headers a proxy should copy from a 200 of `/v1/verify` to the application. */
@@ -45,6 +46,8 @@ export interface TokenReviewStatus {
   sendEmailInvitations?: boolean;
   identityProvider?: string;
   tokenId?: string;
+  /** A previous token in its overlap: when it stops verifying. */
+  expiresAt?: string;
 }
 
 export interface TokenReviewResponse {
@@ -144,6 +147,7 @@ export function grantHeaders(grant: TokenGrant): string[] {
     grant.identityProvider,
     Header.tokenId,
     grant.tokenId,
+    ...(grant.expiresAt !== undefined ? [Header.tokenExpires, grant.expiresAt] : []),
     'Cache-Control',
     'no-store',
     'Content-Length',
@@ -246,6 +250,7 @@ export function createVerifierHandler(deps: HandlerDeps): RequestListener {
               sendEmailInvitations: outcome.sendEmailInvitations,
               identityProvider: outcome.identityProvider,
               tokenId: outcome.tokenId,
+              ...(outcome.expiresAt !== undefined ? { expiresAt: outcome.expiresAt } : {}),
             };
       const body: TokenReviewResponse = { apiVersion: API_VERSION, kind: 'TokenReview', status };
       send(res, json(200, body));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateToken, tokenSha256 } from '../domain/token.js';
 import { scimDomainFixture, type DomainFixture } from './fixtures.js';
-import { TokenIndex, grantFor, tokenNotAccepted } from './token-index.js';
+import { TokenIndex, fingerprintOf, grantFor, tokenNotAccepted } from './token-index.js';
 
 const newToken = () => generateToken((n) => randomBytes(n));
 
@@ -85,6 +85,59 @@ describe('TokenIndex', () => {
     expect(index.lookup(tokenSha256(next))).toMatchObject({ ref: 'ns/a' });
     expect(index.lookup(tokenSha256(old))).toBe('revoked');
     expect(index.size).toBe(1);
+  });
+
+  describe('an overlap (SPEC §2.2)', () => {
+    const withPrevious = (current: string, previous: string, expiresAtMs: number, extra = {}) => {
+      const d = scimDomainFixture({ name: 'a', token: current, ...extra });
+      d.status!.previousToken = {
+        id: 'tok-previous00',
+        fingerprint: fingerprintOf(tokenSha256(previous)),
+        sha256: tokenSha256(previous),
+        expiresAt: new Date(expiresAtMs).toISOString(),
+      };
+      return d;
+    };
+
+    it('grants the previous token until expiresAt, saying when, then answers revoked', () => {
+      const { index, advance } = setup();
+      const [old, next] = [newToken(), newToken()];
+      index.upsert(withPrevious(next, old, 1_000_000 + 60_000));
+
+      expect(index.lookup(tokenSha256(old))).toMatchObject({
+        ref: 'ns/a',
+        tokenId: 'tok-previous00',
+        expiresAt: new Date(1_060_000).toISOString(),
+      });
+      expect(index.lookup(tokenSha256(next))).toMatchObject({ ref: 'ns/a' });
+      advance(60_000);
+      expect(index.lookup(tokenSha256(old))).toBe('revoked');
+      expect(index.lookup(tokenSha256(next))).toMatchObject({ ref: 'ns/a' });
+    });
+
+    it.each([
+      ['suspended', { suspend: true }],
+      ['not Ready', { ready: 'False' as const }],
+    ])('grants no previous token while the domain is %s', (_, extra) => {
+      const { index } = setup();
+      const [old, next] = [newToken(), newToken()];
+      index.upsert(withPrevious(next, old, 2_000_000, extra));
+      expect(index.lookup(tokenSha256(old))).toBe('unknown');
+    });
+
+    it('drops the previous token when the overlap ends in status, and remembers it when the domain goes', () => {
+      const { index } = setup();
+      const [old, next] = [newToken(), newToken()];
+      index.upsert(withPrevious(next, old, 2_000_000));
+      index.upsert(scimDomainFixture({ name: 'a', token: next, revoked: [old] }));
+      expect(index.lookup(tokenSha256(old))).toBe('revoked');
+
+      const other = setup().index;
+      const d = withPrevious(next, old, 2_000_000);
+      other.upsert(d);
+      other.remove(d);
+      expect(other.lookup(tokenSha256(old))).toBe('revoked');
+    });
   });
 
   it('forgets a token that the domain no longer holds and never listed as revoked', () => {

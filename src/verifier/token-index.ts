@@ -23,6 +23,9 @@ export interface TokenGrant {
   readonly sendEmailInvitations: boolean;
   readonly identityProvider: IdentityProvider;
   readonly tokenId: string;
+  /** A previous token in its overlap (SPEC §2.2): valid until then (ISO time, and ms since the epoch). */
+  readonly expiresAt?: string;
+  readonly expiresAtMs?: number;
 }
 
 /** A grant, or why there is none. */
@@ -50,6 +53,8 @@ interface Held {
   valid: string | undefined;
   /** Key in `inactive`: the current token of a domain that is suspended, not Ready or deleting. */
   inactive: string | undefined;
+  /** Key in `valid` of the previous token, while an overlap keeps it valid. */
+  previous: string | undefined;
   /** Fingerprints counted in `revoked`. */
   revoked: readonly string[];
 }
@@ -149,7 +154,10 @@ export class TokenIndex {
    */
   lookup(sha256Hex: string): Lookup {
     const grant = this.valid.get(sha256Hex);
-    if (grant !== undefined) return grant;
+    // A previous token is refused from its expiresAt on, whether or not the operator has written the
+    // status that ends the overlap yet.
+    if (grant !== undefined)
+      return grant.expiresAtMs !== undefined && grant.expiresAtMs <= this.now() ? 'revoked' : grant;
     if (this.inactive.has(sha256Hex)) return 'revoked';
     const fingerprint = fingerprintOf(sha256Hex);
     if (this.revoked.has(fingerprint)) return 'revoked';
@@ -161,7 +169,7 @@ export class TokenIndex {
   upsert(d: ScimDomain): void {
     const ref = domainRef(d);
     this.drop(ref);
-    const held: Held = { valid: undefined, inactive: undefined, revoked: [] };
+    const held: Held = { valid: undefined, inactive: undefined, previous: undefined, revoked: [] };
     const sha = d.status?.token?.sha256;
     if (sha !== undefined && SHA256_HEX.test(sha)) {
       const grant = grantFor(d);
@@ -172,6 +180,11 @@ export class TokenIndex {
         this.inactive.set(sha, ref);
         held.inactive = sha;
       }
+    }
+    const previous = previousGrantFor(d);
+    if (previous !== undefined) {
+      this.valid.set(previous.sha256, previous.grant);
+      held.previous = previous.sha256;
     }
     held.revoked = revokedFingerprints(d);
     for (const fp of held.revoked) this.revoked.set(fp, (this.revoked.get(fp) ?? 0) + 1);
@@ -187,9 +200,11 @@ export class TokenIndex {
     const ref = domainRef(d);
     const held = this.held.get(ref);
     const current = held?.valid ?? held?.inactive ?? d.status?.token?.sha256;
+    const previous = held?.previous ?? d.status?.previousToken?.sha256;
     this.drop(ref);
     const fingerprints = revokedFingerprints(d);
-    if (current !== undefined && SHA256_HEX.test(current)) fingerprints.push(fingerprintOf(current));
+    for (const sha of [current, previous])
+      if (sha !== undefined && SHA256_HEX.test(sha)) fingerprints.push(fingerprintOf(sha));
     const expires = this.now() + this.tombstoneTtlMs;
     for (const fp of fingerprints) {
       // Re-inserting moves the key to the end, keeping insertion order equal to expiry order.
@@ -204,6 +219,8 @@ export class TokenIndex {
     if (held === undefined) return;
     // Another domain may hold the same hash (a hand-copied status); only remove what is ours.
     if (held.valid !== undefined && this.valid.get(held.valid)?.ref === ref) this.valid.delete(held.valid);
+    if (held.previous !== undefined && this.valid.get(held.previous)?.ref === ref)
+      this.valid.delete(held.previous);
     if (held.inactive !== undefined && this.inactive.get(held.inactive) === ref) {
       this.inactive.delete(held.inactive);
     }
@@ -223,6 +240,24 @@ export class TokenIndex {
       this.tombstones.delete(fp);
     }
   }
+}
+
+/** The grant of a domain's previous token while its overlap lasts (the same rules as the current one). */
+export function previousGrantFor(d: ScimDomain): { sha256: string; grant: TokenGrant } | undefined {
+  const previous = d.status?.previousToken;
+  const current = grantFor(d);
+  if (!previous || current === undefined || !SHA256_HEX.test(previous.sha256 ?? '')) return undefined;
+  const expiresAtMs = Date.parse(previous.expiresAt);
+  if (
+    Number.isNaN(expiresAtMs) ||
+    !HEADER_SAFE.test(previous.id ?? '') ||
+    !HEADER_SAFE.test(previous.expiresAt)
+  )
+    return undefined;
+  return {
+    sha256: previous.sha256,
+    grant: { ...current, tokenId: previous.id, expiresAt: previous.expiresAt, expiresAtMs },
+  };
 }
 
 function revokedFingerprints(d: ScimDomain): string[] {

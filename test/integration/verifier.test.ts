@@ -130,7 +130,7 @@ describe('revocation reaches the verifier', () => {
 
     // The verifier rejects from the spec change on; the operator records the revocation in status a
     // moment later. Resuming before that would undo a suspension the operator never saw.
-    await scim.waitForReady('pause', { status: 'False', reason: 'Suspended' });
+    await scim.waitForReady('pause', { status: 'True', reason: 'Suspended' });
     await scim.patchDomainSpec('pause', { suspend: false });
     const resumed = await scim.waitForReady(
       'pause',

@@ -78,6 +78,11 @@ operator with nothing else.
 - apiGroups: ["scim.tokens.dev"]
   resources: ["scimdomains", "scimtokenrotations"]
   verbs: ["get", "list", "watch"]
+# Completed one-shot rotations with spec.ttlSecondsAfterFinished are deleted after it (opt-in;
+# controllers/scimdomain/rotation-ttl.ts), with UID and resourceVersion preconditions.
+- apiGroups: ["scim.tokens.dev"]
+  resources: ["scimtokenrotations"]
+  verbs: ["delete"]
 # Status is written with replace (PUT on /status) carrying the resourceVersion it was based on.
 - apiGroups: ["scim.tokens.dev"]
   resources: ["scimdomains/status", "scimtokenrotations/status"]

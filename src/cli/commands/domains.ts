@@ -1,8 +1,17 @@
-// `kubectl scim domains [-A]`: the ScimDomains in the namespace (or all namespaces) as a table.
+// `kubectl scim domains [-A] [-o json|yaml|name]`: the ScimDomains in the namespace (or all
+// namespaces) as a table, or as kubectl prints objects.
+import { DOMAIN_PLURAL, GROUP } from '../../api/types.js';
 import { domainsTable } from '../format.js';
+import { renderObjects, type OutputFormat } from '../output.js';
 import type { CommandContext } from './context.js';
 
-export async function runDomains(ctx: CommandContext, opts: { allNamespaces: boolean }): Promise<void> {
+/** How `-o name` (and kubectl) names a ScimDomain: scimdomain.scim.tokens.dev/<name>. */
+export const DOMAIN_RESOURCE_NAME = `${DOMAIN_PLURAL.replace(/s$/, '')}.${GROUP}`;
+
+export async function runDomains(
+  ctx: CommandContext,
+  opts: { allNamespaces: boolean; output?: OutputFormat },
+): Promise<void> {
   const s = ctx.session();
   const namespace = opts.allNamespaces ? undefined : s.namespace;
   const domains = await s.listDomains(
@@ -11,6 +20,10 @@ export async function runDomains(ctx: CommandContext, opts: { allNamespaces: boo
       ? 'Without -A only one namespace is listed: kubectl scim domains -n <namespace>'
       : undefined,
   );
+  if (opts.output !== undefined) {
+    ctx.io.stdout.write(renderObjects(opts.output, domains, { resource: DOMAIN_RESOURCE_NAME, list: true }));
+    return;
+  }
   if (domains.length === 0) {
     ctx.io.stderr.write(
       namespace === undefined

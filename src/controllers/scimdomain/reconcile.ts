@@ -31,12 +31,14 @@ import {
 import type { TokenSealer } from '../../domain/token-seal.js';
 import { redactTokens } from '../../observability/logger.js';
 import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
+import { withTokenAge } from '../../domain/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
 import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { gatherDomain, secretNames, type DomainCache, type SecretCache } from './gather.js';
+import { deleteExpiredRotations } from './rotation-ttl.js';
 import { deliverIfDue } from './deliver.js';
 import type { Deliverer } from '../../delivery/entra.js';
 
@@ -118,15 +120,20 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   let actions: RotationAction[] = [];
   let outcome = 'rotations';
   let requeueAfterMs: number | undefined;
+  // spec.maxTokenAge: the TokenOverdue condition, and a visit when the token becomes overdue.
+  let overdueInMs: number | undefined;
   if (state) {
     const history = deps.generationHistory?.(key);
-    const plan = planDomain(history ? { ...state, suspendHistory: history } : state, {
+    const domainPlan = planDomain(history ? { ...state, suspendHistory: history } : state, {
       now: now.toISOString(),
       issue: deps.issueToken,
       sealer: deps.sealer,
     });
+    const plan = withTokenAge(domainPlan, state.domain, now);
     actions = plan.actions;
     outcome = plan.outcome;
+    requeueAfterMs = domainPlan.requeueAfterMs;
+    overdueInMs = plan.requeueAfterMs;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
     if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
   }
@@ -140,8 +147,9 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
       { now, graceMs: deps.rotationGraceMs, issue: deps.issueToken, sealer: deps.sealer },
     );
     actions = plan.actions;
-    requeueAfterMs = plan.requeueAfterMs;
+    requeueAfterMs = earliest(requeueAfterMs, plan.requeueAfterMs);
   }
+  if (overdueInMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? overdueInMs, overdueInMs);
   if (actions.length === 0 && state && deps.deliverer) {
     // Steady: the current token may still have to reach the identity provider (SPEC §2.7).
     const { deliverer, onDelivery } = deps;
@@ -153,11 +161,13 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     );
     actions = step.actions;
     if (actions.length > 0) outcome = step.outcome;
-    if (step.requeueAfterMs !== undefined)
-      requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, step.requeueAfterMs);
+    requeueAfterMs = earliest(requeueAfterMs, step.requeueAfterMs);
   }
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
+    // Steady: completed one-shot rotations whose opt-in time-to-live is over go.
+    const ttlNext = await deleteExpiredRotations(deps.custom, rotations, now, log);
+    if (ttlNext !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, ttlNext);
     if (reportedApiError) {
       // Nothing left to write: whatever was refused went through since. Clear the report.
       try {
@@ -197,6 +207,10 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
   }
   log.info({ outcome }, 'reconciled');
   return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function hasApiError(d: ScimDomain): boolean {

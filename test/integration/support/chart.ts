@@ -89,8 +89,11 @@ export interface RenderOptions {
   set?: readonly string[];
   /** --set-json values (key=json). */
   setJson?: readonly string[];
-  includeCrds?: boolean;
   showOnly?: readonly string[];
+  /** --api-versions: APIs the rendering may assume the cluster serves (e.g. monitoring.coreos.com/v1/ServiceMonitor). */
+  apiVersions?: readonly string[];
+  /** Render with the capabilities of the API server of this kubeconfig (--dry-run=server). */
+  kubeconfig?: string;
 }
 
 export function helmTemplateArgs(opts: RenderOptions): string[] {
@@ -100,7 +103,8 @@ export function helmTemplateArgs(opts: RenderOptions): string[] {
     CHART_DIR,
     '--namespace',
     opts.namespace,
-    ...(opts.includeCrds ? ['--include-crds'] : []),
+    ...(opts.apiVersions ?? []).flatMap((a) => ['--api-versions', a]),
+    ...(opts.kubeconfig ? ['--dry-run=server', '--kubeconfig', opts.kubeconfig] : []),
     ...(opts.set ?? []).flatMap((s) => ['--set', s]),
     ...(opts.setJson ?? []).flatMap((s) => ['--set-json', s]),
     ...(opts.showOnly ?? []).flatMap((s) => ['--show-only', s]),
