@@ -12,6 +12,7 @@ import { waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
+import { verify, verifierListening } from './support/verifier.js';
 
 const ctx = useTestNamespace('dlv');
 const TENANT = randomUUID();
@@ -21,6 +22,7 @@ const BASE_URL = 'https://app.example.com/scim/v2';
 let scim: Scim;
 let entra: FakeEntra;
 let operator: OperatorProcess;
+let verifierUrl: string;
 const unique = (base: string) => `${base}-${ctx.runId}.example`;
 
 beforeAll(async () => {
@@ -40,6 +42,7 @@ beforeAll(async () => {
       entra.caFile,
     ],
   });
+  verifierUrl = (await verifierListening(operator)).verifier;
 });
 
 afterAll(async () => {
@@ -291,6 +294,59 @@ describe('delivery to Entra ID', () => {
     );
     const notGuid = deliveredDomain('bad', 'my-enterprise-app');
     expect(await refuse(notGuid as unknown as Record<string, unknown>)).toContain('servicePrincipalId');
+  });
+});
+
+describe('delivery with an overlap', () => {
+  it('revokes the previous token as soon as the new one is delivered, and the IdP never holds a rejected token', async () => {
+    const sp = randomUUID();
+    await scim.createDomain('smooth', deliveredDomain('smooth', sp));
+    await waitForDelivered('smooth', 'True');
+
+    // An IdP that always presents the token the server last received. A request that started before
+    // a newer token arrived is not counted against the operator (the IdP could not have known).
+    let running = true;
+    let requests = 0;
+    const refused: string[] = [];
+    const client = (async () => {
+      while (running) {
+        const held = entra.stored.get(sp)?.SecretToken;
+        if (held) {
+          const answer = await verify(verifierUrl, held);
+          requests++;
+          if (answer.status !== 200 && entra.stored.get(sp)?.SecretToken === held)
+            refused.push(`${answer.status} ${answer.body}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    for (let i = 0; i < 3; i++) {
+      const before = await scim.getDomain('smooth');
+      const oldToken = await currentToken('smooth');
+      await scim.createRotation(`smooth-${i}`, { domainRef: { name: 'smooth' }, overlap: '1h' });
+      await scim.waitForRotation(`smooth-${i}`, { reason: 'Rotated' });
+      const d = await waitForDelivered(
+        'smooth',
+        'True',
+        (x) => x.status?.token?.fingerprint !== before.status?.token?.fingerprint && !x.status?.previousToken,
+      );
+      // Revoked by the delivery's status write, long before the hour is over.
+      expect(d.status?.revokedTokens?.[0]).toMatchObject({
+        id: before.status?.token?.id,
+        fingerprint: before.status?.token?.fingerprint,
+        reason: 'Rotated',
+      });
+      await waitFor('the verifier to refuse the previous token', async () =>
+        (await verify(verifierUrl, oldToken)).status === 401 ? true : undefined,
+      );
+      expect(entra.stored.get(sp)?.SecretToken).toBe(await currentToken('smooth'));
+    }
+    running = false;
+    await client;
+    expect(requests).toBeGreaterThan(10);
+    expect(refused).toEqual([]);
+    expect((await scim.waitForEvent('smooth', 'TokenRevoked')).message).toContain('delivered to Entra ID');
   });
 });
 
