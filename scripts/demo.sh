@@ -123,7 +123,7 @@ done
 [ -s "$D/seal.key" ] || (umask 077 && head -c 32 /dev/urandom >"$D/seal.key")
 # setsid: the operator outlives this script and a Ctrl-C in the terminal that started it.
 setsid node "$root/dist/src/main.js" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
-  --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" \
+  --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" --drain-period 0s \
   --token-seal-key-file "$D/seal.key" \
   >>"$LOG" 2>&1 </dev/null &
 echo $! >"$PID_FILE"

@@ -31,8 +31,10 @@ describe('parseConfig defaults', () => {
 
   it('yields the documented defaults when given no flags and no env', () => {
     expect(parseConfig([], NO_ENV)).toEqual<Config>({
+      mode: 'all',
       kubeconfig: undefined,
       namespaces: [],
+      minWatchTimeoutMs: 300_000,
       leaderElection: {
         enabled: false,
         namespace: undefined,
@@ -40,7 +42,14 @@ describe('parseConfig defaults', () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 2_000,
       },
-      verifier: { address: { host: '', port: 8443 }, tls: undefined, insecure: false },
+      verifier: {
+        address: { host: '', port: 8443 },
+        tls: undefined,
+        insecure: false,
+        maxStalenessMs: 120_000,
+        maxConnections: 20_000,
+        drainPeriodMs: 5_000,
+      },
       metricsAddress: { host: '', port: 8080 },
       logLevel: 'info',
       workers: 16,
@@ -71,6 +80,33 @@ describe('parseConfig defaults', () => {
     expect(parseConfig([], { HOME: '/root', SCIM_WORKERS: '', SCIM_NAMESPACE: '' })).toEqual(
       parseConfig([], NO_ENV),
     );
+  });
+});
+
+describe('the command', () => {
+  it.each([
+    { argv: [], mode: 'all' },
+    { argv: ['controller'], mode: 'controller' },
+    { argv: ['verifier', '--namespace', 'a'], mode: 'verifier' },
+    { argv: ['--namespace', 'a', 'verifier'], mode: 'verifier' },
+  ])('runs $mode for $argv', ({ argv, mode }) => {
+    expect(parseConfig(argv, NO_ENV).mode).toBe(mode);
+  });
+
+  it.each([
+    { argv: ['verify'], message: /expected a command: controller or verifier.*"verify"/ },
+    { argv: ['controller', 'verifier'], message: /too many arguments/ },
+  ])('refuses $argv', ({ argv, message }) => {
+    expect(errorOf(argv)).toBeInstanceOf(ConfigError);
+    expect(errorOf(argv).message).toMatch(message);
+  });
+
+  it.each([
+    { flag: 'max-staleness', value: '1s', message: /--max-staleness: expected at least 2s, got 1s/ },
+    { flag: 'verify-max-connections', value: '0', message: /--verify-max-connections: expected an integer/ },
+    { flag: 'drain-period', value: '-1s', message: /--drain-period: expected a duration/ },
+  ])('refuses --$flag=$value', ({ flag, value, message }) => {
+    expect(errorOf([`--${flag}=${value}`]).message).toMatch(message);
   });
 });
 
@@ -142,6 +178,16 @@ describe('parseConfig with one setting', () => {
       pick: (c: Config) => c.delivery.extraCaFile,
       want: '/etc/ssl/extra.pem',
     },
+    { flag: 'min-watch-timeout', value: '5s', pick: (c: Config) => c.minWatchTimeoutMs, want: 5_000 },
+    { flag: 'max-staleness', value: '30s', pick: (c: Config) => c.verifier.maxStalenessMs, want: 30_000 },
+    {
+      flag: 'verify-max-connections',
+      value: '500',
+      pick: (c: Config) => c.verifier.maxConnections,
+      want: 500,
+    },
+    { flag: 'drain-period', value: '15s', pick: (c: Config) => c.verifier.drainPeriodMs, want: 15_000 },
+    { flag: 'drain-period', value: '0s', pick: (c: Config) => c.verifier.drainPeriodMs, want: 0 },
   ])('reads --$flag=$value from the flag and from its env var alike', ({ flag, value, pick, want }) => {
     expect(pick(parseConfig([`--${flag}`, value], NO_ENV))).toEqual(want);
     expect(pick(parseConfig([`--${flag}=${value}`], NO_ENV))).toEqual(want);
@@ -279,7 +325,7 @@ describe('parseConfig rejections', () => {
     },
     { argv: ['--workers'], message: "option '--workers <n>' argument missing" },
     { argv: ['--no-such-flag'], message: "unknown option '--no-such-flag'" },
-    { argv: ['run'], message: 'too many arguments' },
+    { argv: ['run'], message: 'expected a command: controller or verifier' },
   ])('rejects $argv with a message naming the flag and what it expects', ({ argv, message }) => {
     const err = errorOf(argv);
     expect(err).toBeInstanceOf(ConfigError);

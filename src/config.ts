@@ -39,13 +39,30 @@ export interface VerifierConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Plain HTTP, for a sidecar or loopback deployment. */
   readonly insecure: boolean;
+  /** Past this long without knowing its index is current, the verifier is unready and answers 503. */
+  readonly maxStalenessMs: number;
+  /** Open connections beyond this are closed at once. */
+  readonly maxConnections: number;
+  /** After SIGTERM: /readyz fails at once, requests are still answered this long, then it closes. */
+  readonly drainPeriodMs: number;
 }
 
+/**
+ * What this process runs (SPEC §5): `controller` (reconciles; no verify port), `verifier` (answers
+ * token checks; reads ScimDomains only, never leader-elected), or `all` of it in one process, the
+ * default for local use and the demo.
+ */
+export const MODES = ['all', 'controller', 'verifier'] as const;
+export type Mode = (typeof MODES)[number];
+
 export interface Config {
+  readonly mode: Mode;
   /** undefined: standard loading (KUBECONFIG, ~/.kube/config, in-cluster). */
   readonly kubeconfig: string | undefined;
   /** Namespaces to watch; empty: all namespaces. */
   readonly namespaces: readonly string[];
+  /** Each watch asks the API server to end it after between this and twice this (client-go's). */
+  readonly minWatchTimeoutMs: number;
   readonly leaderElection: LeaderElectionConfig;
   readonly verifier: VerifierConfig;
   /** Serves /metrics, /healthz and /readyz. */
@@ -119,6 +136,15 @@ const FLAGS = [
     group: GROUP_KUBE,
   },
   {
+    flag: 'min-watch-timeout',
+    kind: 'string',
+    argName: '<dur>',
+    description:
+      'each watch asks the API server to end it after a random time between this and twice this, then resumes',
+    default: '5m',
+    group: GROUP_KUBE,
+  },
+  {
     flag: 'leader-elect',
     kind: 'boolean',
     description: 'reconcile only while holding the Lease, so several replicas never double-rotate',
@@ -185,6 +211,31 @@ const FLAGS = [
     kind: 'boolean',
     description: 'serve the verifier over plain HTTP (sidecar or loopback only)',
     default: 'false',
+    group: GROUP_VERIFY,
+  },
+  {
+    flag: 'max-staleness',
+    kind: 'string',
+    argName: '<dur>',
+    description:
+      'the verifier reports unready (and answers 503) once its index has not been known current for this long',
+    default: '2m',
+    group: GROUP_VERIFY,
+  },
+  {
+    flag: 'verify-max-connections',
+    kind: 'string',
+    argName: '<n>',
+    description: 'open connections to the verifier beyond this are closed at once',
+    default: '20000',
+    group: GROUP_VERIFY,
+  },
+  {
+    flag: 'drain-period',
+    kind: 'string',
+    argName: '<dur>',
+    description: 'after SIGTERM the verifier fails /readyz at once and keeps answering this long (0s: none)',
+    default: '5s',
     group: GROUP_VERIFY,
   },
   {
@@ -326,7 +377,7 @@ export function parseConfig(
     if (spec.default !== undefined) return { value: spec.default, source: `--${spec.flag} (default)` };
     return undefined;
   };
-  return deepFreeze(buildConfig((name) => raw(flagSpec(name))));
+  return deepFreeze(buildConfig((name) => raw(flagSpec(name)), parseMode(program.args[0])));
 }
 
 interface RawValue {
@@ -343,7 +394,7 @@ function flagSpec(name: FlagName): FlagSpec {
   return spec;
 }
 
-function buildConfig(raw: RawLookup): Config {
+function buildConfig(raw: RawLookup, mode: Mode): Config {
   const optional = <T>(name: FlagName, parse: (value: string) => T): T | undefined => {
     const r = raw(name);
     return r === undefined ? undefined : convert(r.source, r.value, parse);
@@ -384,6 +435,12 @@ function buildConfig(raw: RawLookup): Config {
       '--verify-insecure: expected either plain HTTP or --verify-tls-cert/--verify-tls-key, got both',
     );
   }
+  const maxStalenessMs = required('max-staleness', parseDuration);
+  if (maxStalenessMs < MIN_MAX_STALENESS_MS) {
+    throw new ConfigError(
+      `--max-staleness: expected at least ${formatDuration(MIN_MAX_STALENESS_MS)}, got ${formatDuration(maxStalenessMs)}`,
+    );
+  }
   const verifyAddress = required('verify-addr', parseListenAddress);
   const metricsAddress = required('metrics-addr', parseListenAddress);
   if (addressesCollide(verifyAddress, metricsAddress)) {
@@ -393,8 +450,10 @@ function buildConfig(raw: RawLookup): Config {
   }
 
   return {
+    mode,
     kubeconfig: optional('kubeconfig', parseFilePath),
     namespaces: optional('namespace', parseNamespaceList) ?? [],
+    minWatchTimeoutMs: required('min-watch-timeout', parseDuration),
     leaderElection: {
       enabled: required('leader-elect', parseBoolean),
       namespace: optional('leader-election-namespace', parseNamespace),
@@ -406,6 +465,9 @@ function buildConfig(raw: RawLookup): Config {
       address: verifyAddress,
       tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
       insecure,
+      maxStalenessMs,
+      maxConnections: required('verify-max-connections', parseMaxConnections),
+      drainPeriodMs: required('drain-period', parseDurationOrZero),
     },
     metricsAddress,
     logLevel: required('log-level', parseLogLevel),
@@ -482,6 +544,37 @@ function parseLogLevel(value: string): LogLevel {
   return level;
 }
 
+function parseMode(value: string | undefined): Mode {
+  if (value === undefined) return 'all';
+  const mode = MODES.find((m) => m === value);
+  if (mode === undefined) {
+    throw new ConfigError(
+      `expected a command: controller or verifier (or none: both), got ${JSON.stringify(value)}`,
+    );
+  }
+  return mode;
+}
+
+// The watchdog relists after at most three quarters of it (verifier.ts silenceTimeoutFor); below a
+// couple of seconds a relist could not even finish in time.
+const MIN_MAX_STALENESS_MS = 2_000;
+
+const MAX_CONNECTIONS = 1_000_000;
+
+function parseMaxConnections(value: string): number {
+  const v = value.trim();
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
+    throw new Error(`expected an integer from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A duration as parseDuration reads it, or zero ("0", "0s"): no period at all. */
+function parseDurationOrZero(value: string): number {
+  return /^\s*0(?:ms|s|m|h)?\s*$/.test(value) ? 0 : parseDuration(value);
+}
+
 const MAX_WORKERS = 1000;
 
 function parseWorkers(value: string): number {
@@ -535,6 +628,10 @@ function buildProgram(writeOut: (text: string) => void): Command {
   const program = new Command(PROGRAM_NAME)
     .description('Kubernetes operator that issues, rotates, revokes and verifies SCIM bearer tokens.')
     .exitOverride()
+    .argument(
+      '[command]',
+      'controller (reconcile only), verifier (token checks only); none: both in one process, for local use',
+    )
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .configureOutput({

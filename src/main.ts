@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// Entry point: wiring only — config -> logger -> clients -> controllers -> servers -> signals.
+// Entry point: wiring and lifetimes only — config -> logger -> clients -> what the command runs ->
+// servers -> signals (SPEC §5):
+// - `controller`: the shared ScimDomain informers and the controllers, leader-elected; no verify port.
+// - `verifier`: ScimDomain informers and the token check; never leader-elected, reads nothing else.
+// - neither (the default, for the demo and local use): both in one process, sharing one cache.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
+import { ScimDomainController } from './controllers/scimdomain/controller.js';
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
@@ -13,9 +20,8 @@ import { countRequests } from './kube/request-counter.js';
 import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { scimDomainInformers } from './kube/scim-informers.js';
-import { Verifier } from './verifier/verifier.js';
+import { Verifier, silenceTimeoutFor } from './verifier/verifier.js';
 import { createTokenSealer, type TokenSealer } from './domain/token-seal.js';
-import type { Logger } from 'pino';
 
 /** The sealer of the tokens this process writes: from --token-seal-key-file, or a key of its own. */
 function tokenSealer(config: Config, log: Logger): TokenSealer {
@@ -53,6 +59,18 @@ function failpointFrom(env: NodeJS.ProcessEnv): ((name: string) => void) | undef
   };
 }
 
+// Past this the process exits 1 instead of hanging; the chart's grace period is longer.
+const SHUTDOWN_LIMIT_MS = 25_000;
+
+interface Parts {
+  operator: ScimTokenOperator | undefined;
+  verifier: Verifier | undefined;
+  /** Filled in once leader election runs; the stop handler may run before that. */
+  elector: LeaderElector | undefined;
+  /** false after the controllers lost leadership in a process that also verifies. */
+  live: boolean;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
@@ -63,66 +81,102 @@ async function main(): Promise<void> {
 
   const metrics = new Metrics();
   countRequests(kc, (method) => metrics.recordKubeRequest(method));
-  const failpoint = failpointFrom(process.env);
-  // One ScimDomain cache for the controllers and the verifier. Both start these informers on every
-  // replica, leader or not; they are stopped last, after the verifier.
-  const domainInformers = scimDomainInformers(kc, config.namespaces, log);
+  const runsControllers = config.mode !== 'verifier';
+  const runsVerifier = config.mode !== 'controller';
+
+  // One ScimDomain cache for the controllers and (in one process) the verifier, on every replica,
+  // leader or not; stopped last, after everything that reads it. Where the verifier reads it, its
+  // watchdog follows --max-staleness.
+  const domainInformers = scimDomainInformers(
+    kc,
+    config.namespaces,
+    log,
+    config.mode === 'verifier' ? 'verifier/scimdomains' : undefined,
+    {
+      minWatchTimeoutMs: config.minWatchTimeoutMs,
+      ...(runsVerifier ? { silenceTimeoutMs: silenceTimeoutFor(config.verifier.maxStalenessMs) } : {}),
+    },
+  );
+  const parts: Parts = { operator: undefined, verifier: undefined, elector: undefined, live: true };
+  // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
+  metrics.setDomainSource(() =>
+    domainSamples(
+      (function* () {
+        for (const informer of domainInformers) yield* informer.values();
+      })(),
+    ),
+  );
   // Who this process is, for Events (reportingInstance) and the Lease: the pod (POD_NAME, from the
   // chart's downward API), else the hostname. A pid says nothing: it is 1 in every container.
   const instance = process.env.POD_NAME || hostname();
-  const operator = new ScimTokenOperator({
-    config,
-    kc,
-    log,
-    metrics,
-    domainInformers,
-    sealer: tokenSealer(config, log),
-    instance,
-    ...(failpoint ? { failpoint } : {}),
-  });
-  // Read at every scrape: one domain at a time, no array of all 10,000 per scrape.
-  metrics.setDomainSource(() => domainSamples(operator.cachedDomains()));
-  // Every replica verifies tokens, leader or not (SPEC §4); it is ready once its own index is synced.
-  const verifier = new Verifier({
-    config,
-    kc,
-    log,
-    metrics,
-    dnsNames: ['localhost', hostname()],
-    informers: domainInformers,
-  });
-  await verifier.start();
-  metrics.setVerifierReadySource(() => verifier.ready);
+
+  if (runsControllers) {
+    const failpoint = failpointFrom(process.env);
+    const controller = new ScimDomainController({
+      config,
+      kc,
+      log,
+      metrics,
+      domains: domainInformers,
+      sealer: tokenSealer(config, log),
+      instance,
+      ...(failpoint ? { failpoint } : {}),
+    });
+    parts.operator = new ScimTokenOperator({
+      kc,
+      log,
+      reconcileAtStart: !config.leaderElection.enabled,
+      shared: domainInformers,
+      controllers: [controller],
+    });
+  }
+  if (runsVerifier) {
+    parts.verifier = new Verifier({
+      config,
+      kc,
+      log,
+      metrics,
+      dnsNames: ['localhost', hostname()],
+      informers: domainInformers,
+    });
+    await parts.verifier.start();
+    const verifier = parts.verifier;
+    // Only where a verifier runs: a controller-only pod exports no verifier readiness at all.
+    metrics.setVerifierReadySource(() => verifier.ready);
+  }
   const health = await startHealthServer({
     host: config.metricsAddress.host,
     port: config.metricsAddress.port,
     metrics,
-    isReady: () => operator.ready && verifier.ready,
+    isReady: () => (parts.operator?.ready ?? true) && (parts.verifier?.ready ?? true),
+    isLive: () => parts.live,
     log,
   });
   log.info(
-    { metrics: health.address, cluster: kc.getCurrentCluster()?.server },
+    { mode: config.mode, metrics: health.address, cluster: kc.getCurrentCluster()?.server },
     'scim-token-operator starting',
   );
 
   let stopping = false;
-  // Filled in once the operator has started; the stop handler may run before that.
-  const leadership: { elector?: LeaderElector } = {};
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight work');
+    const drainMs = parts.verifier ? config.verifier.drainPeriodMs : 0;
+    log.info({ signal, drainMs }, 'shutting down: not ready any more, finishing in-flight work');
     const force = setTimeout(() => {
-      log.error('shutdown took longer than 25s; exiting');
+      log.error(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000}s; exiting`);
       process.exit(1);
-    }, 25_000);
+    }, SHUTDOWN_LIMIT_MS + drainMs);
     force.unref();
-    operator
-      .shutdown()
+    // Not ready first: endpoints and proxies move away while the verifier still answers.
+    parts.verifier?.beginDrain();
+    Promise.all([
+      sleep(drainMs),
       // The Lease is released only after in-flight work is done, so no other replica starts
       // reconciling next to this one; the release hands over at once instead of after a lease.
-      .then(() => leadership.elector?.release())
-      .then(() => verifier.stop())
+      parts.operator?.shutdown().then(() => parts.elector?.release()),
+    ])
+      .then(() => parts.verifier?.stop())
       .then(() => Promise.all(domainInformers.map((i) => i.stop())))
       .then(() => health.close())
       .then(() => {
@@ -137,12 +191,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  await operator.start();
+  if (!parts.operator) {
+    // The verifier alone: it starts its (shared) informers itself and is never leader-elected.
+    return;
+  }
+  await parts.operator.start();
   if (!config.leaderElection.enabled) {
     metrics.setLeader(true);
     return;
   }
-  const elector = createLeaderElector({
+  parts.elector = createLeaderElector({
     config: config.leaderElection,
     kc,
     log,
@@ -150,18 +208,32 @@ async function main(): Promise<void> {
     onStartedLeading: () => {
       if (stopping) return;
       metrics.setLeader(true);
-      operator.startReconciling();
+      parts.operator?.startReconciling();
     },
-    onStoppedLeading: (reason) => {
-      metrics.setLeader(false);
-      if (reason === 'released') return;
-      // Another replica may already be reconciling: stop writing at once, as controller-runtime does.
-      log.error({ reason }, 'lost leadership; exiting so that only one replica reconciles');
-      process.exit(1);
-    },
+    onStoppedLeading: (reason) => onLostLeadership(reason, { config, log, metrics, parts }),
   });
-  leadership.elector = elector;
-  void elector.run();
+  void parts.elector.run();
+}
+
+/**
+ * Another replica may already be reconciling: stop writing at once, as controller-runtime does. A
+ * controller process exits; a process that also verifies stops only its controllers and keeps
+ * answering token checks (losing leadership never stops a verifier), failing /healthz so that a
+ * supervisor restarts it when it suits.
+ */
+function onLostLeadership(
+  reason: string,
+  { config, log, metrics, parts }: { config: Config; log: Logger; metrics: Metrics; parts: Parts },
+): void {
+  metrics.setLeader(false);
+  if (reason === 'released') return;
+  if (config.mode === 'controller' || !parts.verifier) {
+    log.error({ reason }, 'lost leadership; exiting so that only one replica reconciles');
+    process.exit(1);
+  }
+  log.error({ reason }, 'lost leadership; controllers stopped, the verifier keeps answering');
+  parts.live = false;
+  void parts.operator?.shutdown();
 }
 
 main().catch((err: unknown) => {

@@ -15,7 +15,7 @@ mkdir -p "$chart/files/crds"
 rm -f "$chart"/files/crds/*.yaml
 cp "$root"/crds/*.yaml "$chart/files/crds/"
 cp "$root/config/rbac/user-roles.yaml" "$chart/files/user-roles.yaml"
-for f in rotation-policy token-secret-policy domain-policy requested-by-policy; do
+for f in rotation-policy token-secret-policy domain-policy requested-by-policy controller-secrets-policy; do
   cp "$root/config/admission/$f.yaml" "$chart/files/$f.yaml"
 done
 echo "chart copies refreshed from crds/ and config/"

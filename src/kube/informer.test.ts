@@ -5,10 +5,12 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RESTART_POLICY,
   describeError,
+  isSilent,
   objectKey,
   planRestart,
   rapidReconnectStreak,
   splitObjectKey,
+  watchTimeoutSeconds,
 } from './informer.js';
 
 const NOW = 1_000_000;
@@ -186,5 +188,35 @@ describe('objectKey', () => {
   it.each(['team-a/example.com', 'cluster-wide'])('splits "%s" back into what objectKey joined', (key) => {
     const { namespace, name } = splitObjectKey(key);
     expect(objectKey({ metadata: { name, ...(namespace === undefined ? {} : { namespace }) } })).toBe(key);
+  });
+});
+
+describe('watchTimeoutSeconds', () => {
+  it.each([
+    { min: 5_000, random: 0.5, seconds: 7 },
+    { min: 100, random: 0, seconds: 1 },
+  ])('asks for $seconds s with a $min ms minimum and random() = $random', ({ min, random, seconds }) => {
+    expect(watchTimeoutSeconds(always(random), min)).toBe(seconds);
+  });
+
+  it.each([
+    { random: 0, seconds: 300 },
+    { random: 0.5, seconds: 450 },
+    { random: 0.9999, seconds: 599 },
+    { random: 1, seconds: 599 },
+    { random: -1, seconds: 300 },
+  ])('asks for $seconds s when random() = $random (5 to 10 minutes, as client-go)', ({ random, seconds }) => {
+    expect(watchTimeoutSeconds(always(random))).toBe(seconds);
+  });
+});
+
+describe('isSilent', () => {
+  it.each([
+    { silentForMs: 0, silent: false },
+    { silentForMs: 90_000, silent: false },
+    { silentForMs: 90_001, silent: true },
+    { silentForMs: 3_600_000, silent: true },
+  ])('after $silentForMs ms without a sign of life with a 90 s bound: $silent', ({ silentForMs, silent }) => {
+    expect(isSilent(NOW - silentForMs, NOW, 90_000)).toBe(silent);
   });
 });

@@ -17,6 +17,15 @@
 // the watch starts from its resourceVersion. Every object passes through `transform` before it is
 // cached, from a list or a watch, so that what no reader uses (managedFields) is never kept.
 //
+// Fresh or failed, never silently stale (SPEC §4): every watch asks for bookmarks and carries a
+// server-side timeout drawn between 5 and 10 minutes (as client-go's reflector does, so a fleet of
+// watchers does not reconnect in step), and a watchdog fails the attempt — a fresh list, with backoff
+// — when neither a page of a list nor any watch event (a bookmark included) has arrived for
+// `silenceTimeoutMs`. That catches the connection that stays open but carries nothing (a half-open
+// TCP connection, a stalled proxy), which no error and no timeout would ever end. `lastCurrentAt`
+// says when the cache was last known current (a list completed, or the watch said something), so a
+// reader can refuse to answer from a cache older than it tolerates.
+//
 // Quirks of client-node 1.4's ListWatch this module works around (see its dist/cache.js):
 // - start() resolves even when the list or the watch request fails; failure arrives as an 'error'
 //   event instead (and start() itself rejects if building the request fails, e.g. auth).
@@ -70,6 +79,14 @@ export interface InformerOptions<T extends KubernetesObject> {
   maxBackoffMs?: number;
   /** How long an attempt must stay listed-and-watching before the backoff starts over. */
   resetBackoffAfterMs?: number;
+  /**
+   * The watchdog: an attempt that has received nothing (no list page, no watch event, no bookmark)
+   * for this long is failed and replaced by a fresh list. Default 90 s: the API server sends a
+   * bookmark about once a minute on a quiet watch.
+   */
+  silenceTimeoutMs?: number;
+  /** Each watch asks to be ended after between this and twice this; default 5 min (client-go's). */
+  minWatchTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
   timers?: InformerTimers;
@@ -81,6 +98,34 @@ export interface ListPage {
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
+
+export const DEFAULT_SILENCE_TIMEOUT_MS = 90_000;
+
+// client-go's reflector: minWatchTimeout = 5 min, each watch asks for a timeout in [5, 10) minutes.
+export const DEFAULT_MIN_WATCH_TIMEOUT_MS = 300_000;
+
+/**
+ * The `timeoutSeconds` of one watch request: between the minimum and twice it (default 5 and 10
+ * minutes), drawn anew for every watch, so that the watches of many replicas end (and re-list,
+ * after a compaction) at different times. At least 1 s.
+ */
+export function watchTimeoutSeconds(
+  random: () => number,
+  minWatchTimeoutMs = DEFAULT_MIN_WATCH_TIMEOUT_MS,
+): number {
+  const min = minWatchTimeoutMs / 1000;
+  return Math.max(1, Math.floor(min * (1 + Math.min(Math.max(random(), 0), 0.999))));
+}
+
+/** How often the watchdog looks: a quarter of the bound, at most every second. */
+function watchdogInterval(silenceTimeoutMs: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(silenceTimeoutMs / 4)));
+}
+
+/** True when an attempt whose last sign of life was at `lastProgressAtMs` has been silent too long. */
+export function isSilent(lastProgressAtMs: number, nowMs: number, silenceTimeoutMs: number): boolean {
+  return nowMs - lastProgressAtMs > silenceTimeoutMs;
+}
 
 export interface RestartPolicy {
   minBackoffMs: number;
@@ -207,6 +252,8 @@ export async function listAllPages<T extends KubernetesObject>(
     transform?: (obj: T) => T;
     proceed?: () => boolean;
     abandon?: () => Error;
+    /** Called as each page arrives (the watchdog counts it as a sign of life). */
+    onPage?: () => void;
   } = {},
 ): Promise<KubernetesListObject<T>> {
   const limit = opts.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -218,6 +265,7 @@ export async function listAllPages<T extends KubernetesObject>(
   do {
     if (first && opts.proceed && !opts.proceed()) throw opts.abandon?.() ?? new Error('list abandoned');
     const page = await listPage(next === undefined ? { limit } : { limit, continue: next });
+    opts.onPage?.();
     first ??= page;
     resourceVersion ??= page.metadata?.resourceVersion;
     for (const obj of page.items ?? []) items.push(transform(obj));
@@ -267,20 +315,25 @@ type ObjectEvent = 'ADDED' | 'MODIFIED' | 'DELETED';
 /**
  * A Watch that hands every object event (transformed) to `onObject` instead of to the ListWatch,
  * which sees it as a BOOKMARK: it still follows the resourceVersion (and 410s, and errors), but
- * keeps no map of the objects — a second index of every object beside our cache.
+ * keeps no map of the objects — a second index of every object beside our cache. Every request asks
+ * for bookmarks and a jittered server-side timeout; every event, bookmarks included, is reported
+ * to `onEvent` first.
  */
 function objectEventsWatch<T extends KubernetesObject>(
   kc: KubeConfig,
   transform: (obj: T) => T,
   onObject: (phase: ObjectEvent, obj: T) => void,
+  onEvent: () => void,
+  timeoutSeconds: () => number,
 ): Watch {
   const watch = new Watch(kc);
   const open = watch.watch.bind(watch);
   watch.watch = (path, queryParams, callback, done) =>
     open(
       path,
-      queryParams,
+      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds() },
       (phase, apiObj, watchObj) => {
+        onEvent();
         if ((phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)) {
           const obj = transform(apiObj as T);
           onObject(phase, obj);
@@ -313,6 +366,11 @@ export class RestartingInformer<T extends KubernetesObject> {
   private failures = 0;
   private listedAtMs: number | undefined;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdogTimer: ReturnType<typeof setTimeout> | undefined;
+  // The last sign of life of the current attempt (its start, a list page, a watch event).
+  private lastProgressAtMs = 0;
+  private currentAtMs: number | undefined;
+  private readonly silenceTimeoutMs: number;
   private stopped = false;
   private isSynced = false;
   private started: Promise<void> | undefined;
@@ -330,6 +388,16 @@ export class RestartingInformer<T extends KubernetesObject> {
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+    this.silenceTimeoutMs = opts.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS;
+  }
+
+  /**
+   * When the cache was last known current (epoch ms): the end of the last list, or the last watch
+   * event or bookmark. undefined before the first list. It is not reset by a failure: while the
+   * informer cannot reach the API server the cache only gets older.
+   */
+  get lastCurrentAt(): number | undefined {
+    return this.currentAtMs;
   }
 
   /** True once the first list has been loaded into the cache; stays true across restarts. */
@@ -381,6 +449,8 @@ export class RestartingInformer<T extends KubernetesObject> {
     this.attempt++;
     if (this.restartTimer !== undefined) this.timers.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    if (this.watchdogTimer !== undefined) this.timers.clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = undefined;
     this.resolveStarted?.();
     const informer = this.current;
     this.current = undefined;
@@ -411,6 +481,10 @@ export class RestartingInformer<T extends KubernetesObject> {
     const attempt = ++this.attempt;
     const isCurrent = () => attempt === this.attempt;
     this.listedAtMs = undefined;
+    this.lastProgressAtMs = this.now();
+    const progress = () => {
+      if (isCurrent()) this.lastProgressAtMs = this.now();
+    };
 
     const transform = this.opts.transform ?? ((obj: T) => obj);
     // The list goes into our cache here; the ListWatch gets only its resourceVersion to watch from.
@@ -420,6 +494,7 @@ export class RestartingInformer<T extends KubernetesObject> {
         transform,
         proceed: isCurrent,
         abandon: () => new StaleAttemptError('superseded attempt'),
+        onPage: progress,
       });
       if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
       this.applyList(list);
@@ -431,9 +506,18 @@ export class RestartingInformer<T extends KubernetesObject> {
       else if (phase === 'DELETED') deleteObject(this.cache, obj, this.callbacks.delete);
       else addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
     };
+    // Any event of the current watch, bookmarks included, says the stream is alive and the cache
+    // current up to that point.
+    const onEvent = (): void => {
+      if (!isCurrent()) return;
+      progress();
+      this.currentAtMs = this.lastProgressAtMs;
+    };
     const informer: Informer<T> = new ListWatch<T>(
       this.opts.path,
-      objectEventsWatch(this.opts.kc, transform, onObject),
+      objectEventsWatch(this.opts.kc, transform, onObject, onEvent, () =>
+        watchTimeoutSeconds(this.random, this.opts.minWatchTimeoutMs),
+      ),
       listFn,
       false,
       this.opts.labelSelector,
@@ -461,6 +545,7 @@ export class RestartingInformer<T extends KubernetesObject> {
     });
 
     this.opts.log.debug({ informer: this.opts.name, failures: this.failures }, 'informer connecting');
+    this.armWatchdog(attempt, informer);
     informer.start().then(
       () => {
         if (!isCurrent()) void informer.stop();
@@ -469,11 +554,37 @@ export class RestartingInformer<T extends KubernetesObject> {
     );
   }
 
+  /**
+   * Checks the attempt for silence a few times per `silenceTimeoutMs` until it ends; a silent one is
+   * failed like an erroring one (a fresh list after a jittered backoff).
+   */
+  private armWatchdog(attempt: number, informer: Informer<T>): void {
+    if (this.watchdogTimer !== undefined) this.timers.clearTimeout(this.watchdogTimer);
+    const check = (): void => {
+      this.watchdogTimer = undefined;
+      if (attempt !== this.attempt || this.stopped) return;
+      if (isSilent(this.lastProgressAtMs, this.now(), this.silenceTimeoutMs)) {
+        this.fail(
+          attempt,
+          informer,
+          new Error(`no list page, watch event or bookmark for ${Math.round(this.silenceTimeoutMs / 1000)}s`),
+        );
+        return;
+      }
+      this.watchdogTimer = this.timers.setTimeout(check, watchdogInterval(this.silenceTimeoutMs));
+      (this.watchdogTimer as { unref?: () => void }).unref?.();
+    };
+    this.watchdogTimer = this.timers.setTimeout(check, watchdogInterval(this.silenceTimeoutMs));
+    (this.watchdogTimer as { unref?: () => void }).unref?.();
+  }
+
   private applyList(list: KubernetesListObject<T>): void {
     const items = list.items ?? [];
     deleteItems(this.cache, items, this.callbacks.delete);
     for (const obj of items) addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
     this.listedAtMs = this.now();
+    this.lastProgressAtMs = this.listedAtMs;
+    this.currentAtMs = this.listedAtMs;
 
     if (!this.isSynced) {
       this.isSynced = true;

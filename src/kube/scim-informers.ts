@@ -16,6 +16,10 @@ export interface CustomResourceInformerOptions {
   namePrefix?: string;
   /** Ceiling of the restart backoff; default the informer's (30 s). */
   maxBackoffMs?: number;
+  /** The watchdog's silence bound; default the informer's (90 s). */
+  silenceTimeoutMs?: number;
+  /** See InformerOptions; default the informer's (5 min). */
+  minWatchTimeoutMs?: number;
 }
 
 /**
@@ -30,7 +34,12 @@ export function customResourceInformers<T extends KubernetesObject>(
   plural: string,
   namespaces: readonly string[],
   log: InformerLog,
-  { namePrefix = plural, maxBackoffMs }: CustomResourceInformerOptions = {},
+  {
+    namePrefix = plural,
+    maxBackoffMs,
+    silenceTimeoutMs,
+    minWatchTimeoutMs,
+  }: CustomResourceInformerOptions = {},
 ): RestartingInformer<T>[] {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
@@ -62,6 +71,8 @@ export function customResourceInformers<T extends KubernetesObject>(
         transform: withoutApplyBookkeeping,
         log,
         ...(maxBackoffMs !== undefined ? { maxBackoffMs } : {}),
+        ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
+        ...(minWatchTimeoutMs !== undefined ? { minWatchTimeoutMs } : {}),
       }),
   );
 }
@@ -72,9 +83,12 @@ export function scimDomainInformers(
   namespaces: readonly string[],
   log: InformerLog,
   namePrefix = DOMAIN_PLURAL,
+  { silenceTimeoutMs, minWatchTimeoutMs }: { silenceTimeoutMs?: number; minWatchTimeoutMs?: number } = {},
 ): RestartingInformer<ScimDomain>[] {
   return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, {
     namePrefix,
     maxBackoffMs: DOMAIN_INFORMER_MAX_BACKOFF_MS,
+    ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
+    ...(minWatchTimeoutMs !== undefined ? { minWatchTimeoutMs } : {}),
   });
 }

@@ -350,6 +350,7 @@ export class Metrics {
 
   private domains: DomainSource | undefined;
   private readonly domainSeries = new DomainSeries();
+  private staleness: (() => number | undefined) | undefined;
 
   readonly reconcileTotal: ReconcileTotal;
   readonly reconcileDuration: ReconcileDuration;
@@ -450,6 +451,19 @@ export class Metrics {
       verify,
       [this.registry],
     );
+    const staleness = () => this.staleness?.();
+    new Gauge({
+      name: 'scim_verifier_index_staleness_seconds',
+      help:
+        "Seconds since the verifier's index was last known current (a list, a watch event or a bookmark); " +
+        'absent before the first list. Past --max-staleness the verifier is unready.',
+      registers,
+      collect() {
+        this.reset();
+        const ms = staleness();
+        if (ms !== undefined) this.set(ms / 1000);
+      },
+    });
     this.leader = new Gauge({
       name: 'scim_leader',
       help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
@@ -515,6 +529,11 @@ export class Metrics {
   /** Where `scim_verifier_ready` reads this replica's verifier readiness from at each scrape. */
   setVerifierReadySource(ready: () => boolean): void {
     this.verifierReady = ready;
+  }
+
+  /** Where `scim_verifier_index_staleness_seconds` reads the index's staleness (ms) at each scrape. */
+  setIndexStalenessSource(staleness: () => number | undefined): void {
+    this.staleness = staleness;
   }
 
   recordReconcile(controller: string, result: ReconcileResult, durationSeconds: number): void {

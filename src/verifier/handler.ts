@@ -58,8 +58,13 @@ export interface TokenReviewResponse {
 
 export interface HandlerDeps {
   index: Pick<TokenIndex, 'lookup'>;
-  /** False until the initial list of every watched namespace is indexed. */
+  /** `/readyz` of the verify port: false until the initial list is indexed, when stale, when draining. */
   isReady: () => boolean;
+  /**
+   * Whether token checks are answered (else 503): false until the initial list is indexed and while
+   * the index is staler than allowed, but still true while draining. Default `isReady`.
+   */
+  isServing?: () => boolean;
   metrics: Pick<Metrics, 'recordVerifyRequest'>;
   log: Logger;
   /** Monotonic milliseconds for request durations; default `performance.now`. */
@@ -166,6 +171,7 @@ export function sha256Hex(token: string): string {
 
 export function createVerifierHandler(deps: HandlerDeps): RequestListener {
   const clock = deps.clock ?? (() => performance.now());
+  const isServing = deps.isServing ?? deps.isReady;
   // Grants are immutable and replaced on every index update, so a grant's headers never go stale.
   const headerCache = new WeakMap<TokenGrant, string[]>();
 
@@ -179,7 +185,7 @@ export function createVerifierHandler(deps: HandlerDeps): RequestListener {
   };
 
   const verify = (req: IncomingMessage, res: ServerResponse, startedAt: number): void => {
-    if (!deps.isReady()) {
+    if (!isServing()) {
       send(res, NOT_READY);
       record('error', startedAt);
       return;
@@ -228,7 +234,7 @@ export function createVerifierHandler(deps: HandlerDeps): RequestListener {
     req.on('end', () => {
       if (done) return;
       done = true;
-      if (!deps.isReady()) {
+      if (!isServing()) {
         send(res, NOT_READY);
         record('error', startedAt);
         return;

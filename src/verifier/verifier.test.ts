@@ -9,7 +9,7 @@ import { parseConfig } from '../config.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { generateSelfSigned } from './tls.js';
-import { Verifier } from './verifier.js';
+import { Verifier, indexStaleness, silenceTimeoutFor } from './verifier.js';
 
 // An API server nobody answers on: the watches fail and back off; this file is about the listener.
 const kc = new KubeConfig();
@@ -102,4 +102,32 @@ describe('Verifier', () => {
     now = new Date(now.getTime() + 4 * 24 * 3_600_000);
     await waitUntil(async () => (await servedFingerprint(address.port)) !== first);
   });
+});
+
+describe('indexStaleness', () => {
+  it.each([
+    { lastCurrentAt: [], staleness: undefined },
+    { lastCurrentAt: [undefined], staleness: undefined },
+    { lastCurrentAt: [1_000, undefined], staleness: undefined },
+    { lastCurrentAt: [10_000], staleness: 0 },
+    { lastCurrentAt: [9_000, 4_000], staleness: 6_000 },
+    { lastCurrentAt: [11_000], staleness: 0 },
+  ])(
+    'is $staleness ms at 10 s when the informers were last current at $lastCurrentAt',
+    ({ lastCurrentAt, staleness }) => {
+      expect(indexStaleness(lastCurrentAt, 10_000)).toBe(staleness);
+    },
+  );
+
+  it.each([
+    { maxStalenessMs: 120_000, silenceMs: 90_000 },
+    { maxStalenessMs: 30_000, silenceMs: 20_000 },
+    { maxStalenessMs: 8_000, silenceMs: 4_000 },
+    { maxStalenessMs: 2_000, silenceMs: 1_000 },
+  ])(
+    'relists after $silenceMs ms of silence for --max-staleness $maxStalenessMs ms',
+    ({ maxStalenessMs, silenceMs }) => {
+      expect(silenceTimeoutFor(maxStalenessMs)).toBe(silenceMs);
+    },
+  );
 });

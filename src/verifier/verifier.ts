@@ -1,10 +1,19 @@
 // The verifier of SPEC §4 as one unit main.ts starts and stops: ScimDomain watches feeding the token
 // index, the HTTP(S) server, and the upkeep of its TLS material.
 //
-// It runs on every replica, leader or not. main.ts gives it the ScimDomain informers the controllers
-// use (one cache of every domain, not two); those run on every replica too — leadership only gates
-// reconciling — and the verifier starts them itself, so it never depends on the controllers having
-// started. Without them it watches on its own. It reads ScimDomains only — never Secrets (SPEC §3).
+// It runs as its own workload (`scim-token-operator verifier`) or beside the controllers in one
+// process; either way it is never leader-elected. In one process main.ts gives it the ScimDomain
+// informers the controllers use (one cache of every domain, not two), and the verifier starts them
+// itself, so it never depends on the controllers having started. It reads ScimDomains only — never
+// Secrets (SPEC §3).
+//
+// Fresh or unready (SPEC §4): the index is as current as the oldest of its informers' `lastCurrentAt`
+// (a list, a watch event or a bookmark). Past `maxStalenessMs` the verifier fails `/readyz` and
+// answers token checks with 503 instead of from what it last knew — a revoked token must never pass
+// because a watch went quiet. The informers' watchdog relists long before that bound is reached.
+//
+// Draining (SPEC §4 "Graceful"): after `beginDrain()` `/readyz` fails so that endpoints and proxies
+// move away, while requests are still answered, each with `Connection: close`, until main.ts stops it.
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ScimDomain } from '../api/types.js';
@@ -25,10 +34,10 @@ import {
 import { TokenIndex, type TokenIndexOptions } from './token-index.js';
 
 export interface VerifierDeps {
-  config: Pick<Config, 'namespaces' | 'verifier'>;
+  config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'verifier'>;
   kc: KubeConfig;
   log: Logger;
-  metrics: Pick<Metrics, 'recordVerifyRequest'>;
+  metrics: Pick<Metrics, 'recordVerifyRequest' | 'setIndexStalenessSource'>;
   now?: () => Date;
   /** DNS names of a self-signed certificate; default `localhost`. */
   dnsNames?: readonly string[];
@@ -44,25 +53,58 @@ export interface VerifierDeps {
 
 const DEFAULT_TLS_REFRESH_MS = 60_000;
 
+/**
+ * The informers' watchdog bound for a given `--max-staleness`: relist well before going unready —
+ * ¾ of it, but leaving at least 10 s for the relist, and never less than half of it (a short bound
+ * in tests relists a quiet watch every few seconds rather than flapping readiness).
+ */
+export function silenceTimeoutFor(maxStalenessMs: number): number {
+  return Math.floor(Math.max(Math.min(maxStalenessMs * 0.75, maxStalenessMs - 10_000), maxStalenessMs / 2));
+}
+
+/**
+ * Milliseconds since the index was last known current: the age of the least current informer, or
+ * undefined while one has never listed.
+ */
+export function indexStaleness(
+  lastCurrentAt: readonly (number | undefined)[],
+  nowMs: number,
+): number | undefined {
+  let oldest = Infinity;
+  for (const at of lastCurrentAt) {
+    if (at === undefined) return undefined;
+    oldest = Math.min(oldest, at);
+  }
+  return oldest === Infinity ? undefined : Math.max(0, nowMs - oldest);
+}
+
 export class Verifier {
   readonly index: TokenIndex;
   private readonly informers: RestartingInformer<ScimDomain>[];
   private readonly ownsInformers: boolean;
   private readonly now: () => Date;
+  private readonly nowMs: () => number;
   private server: VerifierServer | undefined;
   private tls: TlsMaterial | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private draining = false;
+  private wasFresh = true;
   // Latched: informers stay synced across restarts, and this is read on every request.
   private synced = false;
 
   constructor(private readonly deps: VerifierDeps) {
     this.now = deps.now ?? (() => new Date());
+    const injected = deps.now;
+    this.nowMs = injected ? () => injected().getTime() : Date.now;
     this.index = new TokenIndex({ now: () => this.now().getTime(), ...deps.index });
     this.ownsInformers = deps.informers === undefined;
     this.informers =
       deps.informers ??
-      scimDomainInformers(deps.kc, deps.config.namespaces, deps.log, 'verifier/scimdomains');
+      scimDomainInformers(deps.kc, deps.config.namespaces, deps.log, 'verifier/scimdomains', {
+        silenceTimeoutMs: silenceTimeoutFor(deps.config.verifier.maxStalenessMs),
+        minWatchTimeoutMs: deps.config.minWatchTimeoutMs,
+      });
     for (const informer of this.informers) {
       informer.on('add', (d) => this.index.upsert(d));
       informer.on('update', (d) => this.index.upsert(d));
@@ -70,10 +112,49 @@ export class Verifier {
     }
   }
 
-  /** True once the server listens and the first list of every watched namespace is indexed. */
-  get ready(): boolean {
+  /** Milliseconds since the index was last known current; undefined before the first list. */
+  staleness(): number | undefined {
+    // Read on every request: no array, and the wall clock without a Date unless one is injected.
+    if (this.informers.length === 1) {
+      const at = this.informers[0]!.lastCurrentAt;
+      return at === undefined ? undefined : Math.max(0, this.nowMs() - at);
+    }
+    return indexStaleness(
+      this.informers.map((i) => i.lastCurrentAt),
+      this.nowMs(),
+    );
+  }
+
+  /**
+   * True while token checks are answered: the server listens, the first list of every watched
+   * namespace is indexed, and the index is no staler than `--max-staleness`. Read on every request.
+   */
+  get serving(): boolean {
     if (!this.synced) this.synced = this.server !== undefined && this.informers.every((i) => i.synced);
-    return this.synced;
+    if (!this.synced) return false;
+    const staleness = this.staleness();
+    const fresh = staleness !== undefined && staleness <= this.deps.config.verifier.maxStalenessMs;
+    if (fresh !== this.wasFresh) {
+      this.wasFresh = fresh;
+      if (fresh) this.deps.log.info({ stalenessMs: staleness }, 'verifier index current again: serving');
+      else
+        this.deps.log.warn(
+          { stalenessMs: staleness, maxStalenessMs: this.deps.config.verifier.maxStalenessMs },
+          'verifier index too stale: answering 503 and reporting unready until it is current again',
+        );
+    }
+    return fresh;
+  }
+
+  /** Ready for traffic: serving, and not draining. */
+  get ready(): boolean {
+    return this.serving && !this.draining;
+  }
+
+  /** Fails readiness from now on; requests are still answered (each closing its connection). */
+  beginDrain(): void {
+    this.draining = true;
+    this.server?.startDraining();
   }
 
   /**
@@ -87,6 +168,7 @@ export class Verifier {
     const handler = createVerifierHandler({
       index: this.index,
       isReady: () => this.ready,
+      isServing: () => this.serving,
       metrics: this.deps.metrics,
       log,
     });
@@ -95,8 +177,10 @@ export class Verifier {
       port: v.address.port,
       tls: this.tls,
       listener: handler,
+      maxConnections: v.maxConnections,
       log,
     });
+    this.deps.metrics.setIndexStalenessSource(() => this.staleness());
     log.info(
       {
         verifier: this.server.url,

@@ -58,6 +58,7 @@ say "helm install $RELEASE into $NS"
   --set image.repository="${IMAGE%:*}" --set image.tag="${IMAGE##*:}" --set image.pullPolicy=Never \
   --wait --timeout 5m
 kubectl -n "$NS" rollout status "deployment/$RELEASE" --timeout=3m
+kubectl -n "$NS" rollout status "deployment/$RELEASE-verifier" --timeout=3m
 kubectl -n "$NS" get pods -l app.kubernetes.io/instance="$RELEASE" -o wide
 holder=""
 for _ in $(seq 1 30); do
@@ -83,8 +84,12 @@ old_token=$(token_of)
 say "port-forwarding the verifier to https://127.0.0.1:$LOCAL_PORT"
 kubectl -n "$NS" port-forward "service/$RELEASE-verifier" "$LOCAL_PORT:8443" >/dev/null 2>&1 &
 pf_pid=$!
-verify() { # TOKEN -> HTTP status of /v1/verify (self-signed certificate: -k)
-  curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "https://127.0.0.1:$LOCAL_PORT/v1/verify" || true
+ca_file=$(mktemp)
+kubectl -n "$NS" get configmap "$RELEASE-verifier-ca" -o jsonpath='{.data.ca\.crt}' >"$ca_file"
+verifier_host="$RELEASE-verifier.$NS.svc"
+verify() { # TOKEN -> HTTP status of /v1/verify, checking the chart's CA and the Service name
+  curl -s --cacert "$ca_file" --resolve "$verifier_host:$LOCAL_PORT:127.0.0.1" -o /dev/null -w '%{http_code}' \
+    -H "Authorization: Bearer $1" "https://$verifier_host:$LOCAL_PORT/v1/verify" || true
 }
 status=""
 for _ in $(seq 1 30); do

@@ -163,8 +163,15 @@ describe('the PrometheusRule', () => {
 describe('where the Prometheus Operator is not installed', () => {
   it('renders neither a ServiceMonitor nor a PrometheusRule, even when asked to (the real API server)', () => {
     // crds.enabled=false: the test cluster's CRDs come from crds/, not from a Helm release (see
-    // chart-crds.test.ts for taking them over).
-    const set = ['metrics.serviceMonitor.enabled=true', 'prometheusRule.enabled=true', 'crds.enabled=false'];
+    // chart-crds.test.ts for taking them over); likewise the cluster-scoped roles and policies, which
+    // other test files apply to this shared API server and Helm would refuse to import.
+    const set = [
+      'metrics.serviceMonitor.enabled=true',
+      'prometheusRule.enabled=true',
+      'crds.enabled=false',
+      'userRoles.create=false',
+      'admissionPolicy.create=false',
+    ];
     const against = render({ release: RELEASE, namespace: ctx.namespace, set, kubeconfig: ctx.kubeconfig });
     expect(against.some((o) => o.kind === 'Deployment')).toBe(true);
     expect(against.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule')).toEqual([]);

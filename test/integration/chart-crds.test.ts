@@ -23,6 +23,12 @@ function dryRunUpgrade(): { status: number; stdout: string; stderr: string } {
     '--dry-run=server',
     '--kubeconfig',
     ctx.kubeconfig,
+    // Only the CRDs are at stake here; the cluster-scoped roles and policies may already exist in
+    // this shared API server (applied by other test files), which Helm would refuse to import.
+    '--set',
+    'userRoles.create=false',
+    '--set',
+    'admissionPolicy.create=false',
   ]);
 }
 

@@ -1,10 +1,12 @@
-// Least privilege, proven on the real API server (SPEC §3): the chart's ServiceAccount and RBAC are
-// installed as rendered, a token is minted for the ServiceAccount (TokenRequest), and the operator
-// runs out of cluster with nothing but that token — it must issue a token and apply a rotation
-// without a single Forbidden. And no more than that: `kubectl auth can-i --list` of the
+// Least privilege, proven on the real API server (SPEC §3): the chart's two ServiceAccounts (the
+// controller's and the verifier's) and their RBAC are installed as rendered, a token is minted for
+// each (TokenRequest), and each process runs out of cluster with nothing but its own token — the
+// controller must issue a token and apply a rotation, the verifier must accept the token and see the
+// rotation, without a single Forbidden. And no more than that: `kubectl auth can-i --list` of each
 // ServiceAccount, less what a ServiceAccount without any binding may do (discovery, self-reviews:
 // that part depends on the Kubernetes version, not on the chart), must equal
-// test/rbac/expected-can-i.txt.
+// test/rbac/expected-can-i.txt. The verifier may read no Secret; the controller, confined by the
+// chart's ValidatingAdmissionPolicy, may write no Secret but a managed token Secret.
 //
 // Both install modes are covered: all namespaces (ClusterRole) and watchNamespaces (Roles). The
 // operator is always started with --namespace: one running cluster-wide would reconcile the other
@@ -29,6 +31,7 @@ import { ROOT, RUN_LABEL, loadKubeConfig, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
+import { verify, verifierListening } from './support/verifier.js';
 
 const ctx = useTestNamespace('lp');
 const EXPECTED_FILE = path.join(ROOT, 'test/rbac/expected-can-i.txt');
@@ -64,7 +67,7 @@ afterAll(async () => {
   // Cluster-scoped objects outlive the namespaces: remove them by the run label.
   kubectl(ctx.kubeconfig, [
     'delete',
-    'clusterrole,clusterrolebinding',
+    'clusterrole,clusterrolebinding,validatingadmissionpolicybinding,validatingadmissionpolicy',
     '-l',
     `${RUN_LABEL}=${ctx.runId}`,
     '--ignore-not-found',
@@ -81,6 +84,8 @@ interface Install {
   serviceAccount: string;
   namespace: string;
   kubeconfig: string;
+  /** The verifier's ServiceAccount of the same release. */
+  verifier?: Install;
 }
 
 /**
@@ -92,15 +97,25 @@ async function installRbac(release: string, namespace: string, set: string[]): P
     release,
     namespace,
     set: [...set, `commonLabels.${RUN_LABEL.replace(/\./g, '\\.')}=${ctx.runId}`],
-    showOnly: ['templates/serviceaccount.yaml', 'templates/rbac.yaml', 'templates/leader-election-rbac.yaml'],
+    showOnly: [
+      'templates/serviceaccount.yaml',
+      'templates/rbac.yaml',
+      'templates/leader-election-rbac.yaml',
+      'templates/verifier-rbac.yaml',
+      'templates/controller-secrets-policy.yaml',
+    ],
   });
   const applied = kubectl(
     ctx.kubeconfig,
-    ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+    // Forced: other files apply the same cluster-scoped admission policies from config/ as they are.
+    ['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
     yaml,
   );
   expect(applied.status, applied.stderr).toBe(0);
-  return mintKubeconfig(namespace, `${release}-scim-token-operator`);
+  return {
+    ...(await mintKubeconfig(namespace, `${release}-scim-token-operator`)),
+    verifier: await mintKubeconfig(namespace, `${release}-scim-token-operator-verifier`),
+  };
 }
 
 /** A kubeconfig that holds only a token minted for the ServiceAccount through TokenRequest. */
@@ -137,7 +152,7 @@ function expectedSections(): Map<string, string[]> {
 
 function writeExpected(sections: Map<string, string[]>): void {
   const header = [
-    "# What the operator's ServiceAccount may do, per install mode and namespace: the output of",
+    "# What the controller's and the verifier's ServiceAccounts may do, per install mode and namespace: the output of",
     "# `kubectl auth can-i --list -n <namespace>` run with the ServiceAccount's own token, less the",
     '# lines a ServiceAccount without any binding gets too (discovery URLs, self-reviews: those come',
     '# from the Kubernetes version, not from the chart). Normalised: header dropped, one space',
@@ -176,20 +191,34 @@ const LEADER_FLAGS = (leaseNamespace: string) => [
   '500ms',
 ];
 
-/** Runs the operator with only the ServiceAccount's token: issue, then rotate, in `namespace`. */
+/**
+ * Runs the controller and the verifier, each with only its own ServiceAccount's token: issue, then
+ * rotate, in `namespace`; the verifier accepts the first token, then rejects it as revoked.
+ */
 async function issueAndRotate(install: Install, namespace: string, name: string): Promise<void> {
   const scim = new Scim(ctx, namespace);
   const operator = await startOperator({
     kubeconfig: install.kubeconfig,
     namespaces: [namespace],
+    command: 'controller',
     args: LEADER_FLAGS(install.namespace),
   });
+  const verifier = await startOperator({
+    kubeconfig: install.verifier!.kubeconfig,
+    namespaces: [namespace],
+    command: 'verifier',
+  });
   try {
+    const url = (await verifierListening(verifier)).verifier;
     await scim.createDomain(name, { domain: `${name}-${ctx.runId}.example` });
     const issued = await scim.waitForReady(name);
     const secret = await scim.getSecret(`${name}-scim-token`);
     expect(secretValue(secret, 'token-sha256')).toBe(issued.status?.token?.sha256);
     await scim.waitForEvent(name, 'TokenIssued', namespace);
+    const first = secretValue(secret, 'token')!;
+    await waitFor('the verifier to accept the token', async () =>
+      (await verify(url, first)).status === 200 ? true : undefined,
+    );
 
     const rotation = await scim.createRotation(`${name}-rotate`, { domainRef: { name } });
     await scim.waitForRotation(`${name}-rotate`, { reason: 'Rotated', status: 'True' });
@@ -199,12 +228,18 @@ async function issueAndRotate(install: Install, namespace: string, name: string)
     expect(rotated.status?.token?.generation).toBe(2);
     const after = await scim.getSecret(`${name}-scim-token`);
     expect(secretValue(after, 'token-sha256')).toBe(rotated.status?.token?.sha256);
+    await waitFor('the verifier to reject the rotated-away token', async () => {
+      const r = await verify(url, first);
+      return r.status === 401 && r.reason === 'revoked' ? true : undefined;
+    });
+    expect((await verify(url, secretValue(after, 'token'))).status).toBe(200);
   } finally {
-    await operator.stop();
-    outputs.push(operator.output());
+    await Promise.all([operator.stop(), verifier.stop()]);
+    outputs.push(operator.output(), verifier.output());
   }
-  // Not one request was refused: no failed reconcile, no dropped Event.
+  // Not one request was refused: no failed reconcile, no dropped Event, no failed watch.
   expect(operator.output()).not.toMatch(/"code":403|HTTP 403|Forbidden/);
+  expect(verifier.output()).not.toMatch(/"code":403|HTTP 403|Forbidden/);
 }
 
 describe('installed for all namespaces (ClusterRole)', () => {
@@ -221,6 +256,73 @@ describe('installed for all namespaces (ClusterRole)', () => {
   it('may do exactly the expected list in its own namespace and in any other', () => {
     expectCanIList(install, 'all namespaces (ClusterRole), -n <release namespace>', ns.clusterRelease);
     expectCanIList(install, 'all namespaces (ClusterRole), -n <any other namespace>', ns.other);
+  });
+
+  it('gives the verifier exactly the expected list: ScimDomains, read only', () => {
+    const v = install.verifier!;
+    expectCanIList(v, 'verifier, all namespaces (ClusterRole), -n <release namespace>', ns.clusterRelease);
+    expectCanIList(v, 'verifier, all namespaces (ClusterRole), -n <any other namespace>', ns.other);
+  });
+
+  it('refuses the verifier every Secret', () => {
+    for (const args of [
+      ['get', 'secrets', '--all-namespaces'],
+      ['get', 'secrets', '-n', ns.clusterRelease],
+      ['get', 'secret', 'anything', '-n', 'kube-system'],
+    ]) {
+      const r = kubectl(install.verifier!.kubeconfig, args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(/forbidden/i);
+    }
+  });
+
+  it('refuses the controller, by admission policy, any Secret write but a managed token Secret', async () => {
+    const saToken = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: `scim-lp-${ctx.runId}`,
+        namespace: 'kube-system',
+        annotations: { 'kubernetes.io/service-account.name': 'default' },
+      },
+    });
+    const refused = await waitFor(
+      'the policy to refuse a service-account-token Secret in kube-system',
+      () => {
+        const r = kubectl(install.kubeconfig, ['create', '-f', '-'], saToken);
+        if (r.status === 0) {
+          kubectl(ctx.kubeconfig, ['delete', 'secret', '-n', 'kube-system', `scim-lp-${ctx.runId}`]);
+          return undefined;
+        }
+        return r.stderr;
+      },
+    );
+    expect(refused).toMatch(/scim-token-operator-controller-secrets/);
+    expect(refused).toMatch(/may write only\s+Secrets of type scim\.tokens\.dev\/token/);
+    expect(refused).toContain(`refused CREATE of Secret kube-system/scim-lp-${ctx.runId}`);
+
+    // Nor an Opaque Secret, nor a token-typed one without the label, anywhere.
+    for (const [type, labels] of [
+      ['Opaque', { 'app.kubernetes.io/managed-by': 'scim-token-operator' }],
+      ['scim.tokens.dev/token', {}],
+    ] as const) {
+      const r = kubectl(
+        install.kubeconfig,
+        ['create', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type,
+          metadata: { name: 'plant', namespace: ns.other, labels },
+        }),
+      );
+      expect(r.status, `${type} ${JSON.stringify(labels)}`).not.toBe(0);
+      expect(r.stderr).toMatch(/may write only/);
+    }
+    // A cluster admin is not confined by it.
+    const admin = kubectl(ctx.kubeconfig, ['create', 'secret', 'generic', 'admin-may', '-n', ns.other]);
+    expect(admin.status, admin.stderr).toBe(0);
   });
 
   it('runs the operator: a ScimDomain gets its token and a rotation applies, with no request refused', async () => {
@@ -249,6 +351,13 @@ describe('installed for watched namespaces (a Role in each)', () => {
     expectCanIList(install, 'watchNamespaces (Roles), -n <release namespace>', ns.rolesRelease);
     expectCanIList(install, 'watchNamespaces (Roles), -n <watched namespace>', ns.watched);
     expectCanIList(install, 'watchNamespaces (Roles), -n <any other namespace>', ns.other);
+  });
+
+  it('gives the verifier exactly the expected list: ScimDomains of the watched namespaces, read only', () => {
+    const v = install.verifier!;
+    expectCanIList(v, 'verifier, watchNamespaces (Roles), -n <release namespace>', ns.rolesRelease);
+    expectCanIList(v, 'verifier, watchNamespaces (Roles), -n <watched namespace>', ns.watched);
+    expectCanIList(v, 'verifier, watchNamespaces (Roles), -n <any other namespace>', ns.other);
   });
 
   it('runs the operator: a ScimDomain gets its token and a rotation applies, with no request refused', async () => {

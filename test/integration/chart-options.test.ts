@@ -134,9 +134,10 @@ describe('the escape hatches', () => {
         'extraVolumeMounts=[{"name":"ca","mountPath":"/etc/ssl/corporate","readOnly":true}]',
       ],
     );
-    expect(pod.volumes.map((v) => v.name)).toEqual(['tmp', 'ca']);
+    expect(pod.volumes.map((v) => v.name)).toEqual(['tmp', 'token-seal', 'ca']);
     expect(container.volumeMounts).toEqual([
       { name: 'tmp', mountPath: '/tmp' },
+      { name: 'token-seal', mountPath: '/etc/scim-token-operator/seal', readOnly: true },
       { name: 'ca', mountPath: '/etc/ssl/corporate', readOnly: true },
     ]);
   });
@@ -176,7 +177,9 @@ describe('the escape hatches', () => {
         'extraObjects=[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{ .Release.Name }}-extra"}},"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: as-text\\n  namespace: {{ .Release.Namespace }}"]',
       ],
     });
-    expect(ofKind(rendered, 'ConfigMap').map((o) => [o.metadata?.name, o.metadata?.namespace])).toEqual([
+    const chartsOwn = new Set(['scim-token-operator-admission']);
+    const extra = ofKind(rendered, 'ConfigMap').filter((o) => !chartsOwn.has(o.metadata?.name ?? ''));
+    expect(extra.map((o) => [o.metadata?.name, o.metadata?.namespace])).toEqual([
       [`${RELEASE}-extra`, undefined],
       ['as-text', 'scim-system'],
     ]);

@@ -81,8 +81,11 @@ interface Container {
   startupProbe?: { httpGet: { path: string; port: string } };
 }
 
-function operatorContainer(objects: Obj[]): { pod: Record<string, unknown>; container: Container } {
-  const deployment = named(objects, 'Deployment', FULLNAME) as Obj & {
+function operatorContainer(
+  objects: Obj[],
+  name = FULLNAME,
+): { pod: Record<string, unknown>; container: Container } {
+  const deployment = named(objects, 'Deployment', name) as Obj & {
     spec: { template: { spec: Record<string, unknown> & { containers: Container[] } } };
   };
   const container = deployment.spec.template.spec.containers[0];
@@ -150,6 +153,7 @@ describe('one source', () => {
     ['config/admission/token-secret-policy.yaml', 'files/token-secret-policy.yaml'],
     ['config/admission/domain-policy.yaml', 'files/domain-policy.yaml'],
     ['config/admission/requested-by-policy.yaml', 'files/requested-by-policy.yaml'],
+    ['config/admission/controller-secrets-policy.yaml', 'files/controller-secrets-policy.yaml'],
   ])('renders %s from a byte-identical copy', (source, copy) => {
     expect(
       readFileSync(path.join(CHART_DIR, copy), 'utf8'),
@@ -256,6 +260,9 @@ describe('values.schema.json', () => {
       /prometheusRule\/disabled/,
     ],
     ['a misspelt NetworkPolicy value', ['networkPolicy.verifier.namespaces={a}'], /namespaces/],
+    ['zero verifier replicas', ['verifier.replicaCount=0'], /verifier\/replicaCount/],
+    ['a staleness bound that is not a duration', ['verifier.maxStaleness=soon'], /verifier\/maxStaleness/],
+    ['a misspelt verifier TLS option', ['verifier.tls.certmanager.issuerRef.name=x'], /certmanager/],
     [
       'a grace period shorter than the shutdown',
       ['terminationGracePeriodSeconds=10'],
@@ -276,6 +283,7 @@ describe('the Deployment', () => {
     const deployment = named(rendered, 'Deployment', FULLNAME) as Obj & { spec: { replicas: number } };
     expect(deployment.spec.replicas).toBe(2);
     const config = parseConfig(operatorContainer(rendered).container.args, {});
+    expect(config.mode).toBe('controller');
     expect(config.leaderElection).toEqual({
       enabled: true,
       namespace: 'scim-system',
@@ -284,39 +292,41 @@ describe('the Deployment', () => {
       retryPeriodMs: 2_000,
     });
     expect(config.namespaces).toEqual([]);
-    expect(config.verifier.address.port).toBe(8443);
     expect(config.metricsAddress.port).toBe(8080);
   });
 
   it('passes flags the operator accepts, whatever the values (TLS, namespaces, extra args)', () => {
-    const { container } = operatorContainer(
-      render({
-        release: RELEASE,
-        namespace: 'scim-system',
-        set: [
-          'watchNamespaces={team-a,team-b}',
-          'verifier.tls.secretName=verifier-tls',
-          'logLevel=debug',
-          'extraArgs={--workers=8}',
-        ],
-      }),
-    );
-    const config = parseConfig(container.args, {});
+    const rendered = render({
+      release: RELEASE,
+      namespace: 'scim-system',
+      set: [
+        'watchNamespaces={team-a,team-b}',
+        'verifier.tls.secretName=verifier-tls',
+        'logLevel=debug',
+        'extraArgs={--workers=8}',
+        'verifier.extraArgs={--log-level=warn}',
+      ],
+    });
+    const config = parseConfig(operatorContainer(rendered).container.args, {});
     expect(config.namespaces).toEqual(['team-a', 'team-b']);
-    expect(config.verifier.tls).toEqual({
+    expect(config.logLevel).toBe('debug');
+    expect(config.workers).toBe(8);
+    const verifierConfig = parseConfig(
+      operatorContainer(rendered, `${FULLNAME}-verifier`).container.args,
+      {},
+    );
+    expect(verifierConfig.mode).toBe('verifier');
+    expect(verifierConfig.namespaces).toEqual(['team-a', 'team-b']);
+    expect(verifierConfig.verifier.tls).toEqual({
       certFile: '/etc/scim-token-operator/tls/tls.crt',
       keyFile: '/etc/scim-token-operator/tls/tls.key',
     });
-    expect(config.logLevel).toBe('debug');
-    expect(config.workers).toBe(8);
+    expect(verifierConfig.logLevel).toBe('warn');
   });
 
-  it('probes /healthz and /readyz on the metrics port', () => {
+  it('probes /healthz and /readyz on the metrics port, and serves no verify port', () => {
     const { container } = operatorContainer(objects());
-    expect(container.ports).toEqual([
-      { name: 'verify', containerPort: 8443, protocol: 'TCP' },
-      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
-    ]);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
@@ -345,6 +355,7 @@ describe('the Deployment', () => {
     const selector = {
       'app.kubernetes.io/name': 'scim-token-operator',
       'app.kubernetes.io/instance': RELEASE,
+      'app.kubernetes.io/component': 'controller',
     };
     expect(pod.topologySpreadConstraints).toEqual([
       expect.objectContaining({
@@ -359,7 +370,10 @@ describe('the Deployment', () => {
     const pdb = named(rendered, 'PodDisruptionBudget', FULLNAME) as Obj & { spec: Record<string, unknown> };
     expect(pdb.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: selector } });
     expect(
-      ofKind(render({ release: RELEASE, namespace: 'x', set: ['replicaCount=1'] }), 'PodDisruptionBudget'),
+      ofKind(
+        render({ release: RELEASE, namespace: 'x', set: ['replicaCount=1', 'verifier.replicaCount=1'] }),
+        'PodDisruptionBudget',
+      ),
     ).toEqual([]);
   });
 
@@ -386,6 +400,128 @@ describe('the Deployment', () => {
   });
 });
 
+describe('the verifier Deployment', () => {
+  const VERIFIER = `${FULLNAME}-verifier`;
+  const selector = {
+    'app.kubernetes.io/name': 'scim-token-operator',
+    'app.kubernetes.io/instance': RELEASE,
+    'app.kubernetes.io/component': 'verifier',
+  };
+  const tlsObjects = (set: string[]) =>
+    render({ release: RELEASE, namespace: 'scim-system', set })
+      .filter((o) => ['Secret', 'ConfigMap', 'Certificate'].includes(o.kind ?? ''))
+      .filter((o) => o.metadata?.name?.startsWith(VERIFIER))
+      .map((o) => `${o.kind}/${o.metadata?.name}`)
+      .sort();
+
+  it('runs `scim-token-operator verifier` under its own ServiceAccount, which may only read ScimDomains', () => {
+    const rendered = render({ release: RELEASE, namespace: 'scim-system' });
+    const { pod, container } = operatorContainer(rendered, VERIFIER);
+    const config = parseConfig(container.args, {});
+    expect(config.mode).toBe('verifier');
+    expect(config.verifier).toMatchObject({
+      address: { host: '', port: 8443 },
+      maxStalenessMs: 120_000,
+      maxConnections: 20_000,
+      drainPeriodMs: 10_000,
+    });
+    expect(pod.serviceAccountName).toBe(VERIFIER);
+    expect(rulesOf(named(rendered, 'ClusterRole', `${VERIFIER}-scim-system`))).toEqual([
+      { apiGroups: ['scim.tokens.dev'], resources: ['scimdomains'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(named(rendered, 'ClusterRoleBinding', `${VERIFIER}-scim-system`)).toMatchObject({
+      subjects: [{ kind: 'ServiceAccount', name: VERIFIER, namespace: 'scim-system' }],
+    });
+    const watched = render({ release: RELEASE, namespace: 'scim-system', set: ['watchNamespaces={team-a}'] });
+    expect(rulesOf(named(watched, 'Role', VERIFIER, 'team-a'))).toEqual([
+      { apiGroups: ['scim.tokens.dev'], resources: ['scimdomains'], verbs: ['get', 'list', 'watch'] },
+    ]);
+  });
+
+  it('is what the verifier Service selects, spread, kept through disruptions and optionally autoscaled', () => {
+    const rendered = render({ release: RELEASE, namespace: 'scim-system' });
+    const deployment = named(rendered, 'Deployment', VERIFIER) as Obj & {
+      spec: { replicas?: number; selector: { matchLabels: Record<string, string> } };
+    };
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.selector.matchLabels).toEqual(selector);
+    expect(
+      (named(rendered, 'Service', VERIFIER) as Obj & { spec: { selector: unknown } }).spec.selector,
+    ).toEqual(selector);
+    const { pod, container } = operatorContainer(rendered, VERIFIER);
+    expect(container.ports).toEqual([
+      { name: 'verify', containerPort: 8443, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+    ]);
+    expect(pod.topologySpreadConstraints).toEqual([
+      expect.objectContaining({ labelSelector: { matchLabels: selector } }),
+      expect.objectContaining({ labelSelector: { matchLabels: selector } }),
+    ]);
+    expect((named(rendered, 'PodDisruptionBudget', VERIFIER) as Obj & { spec: unknown }).spec).toMatchObject({
+      minAvailable: 1,
+      selector: { matchLabels: selector },
+    });
+    expect(ofKind(rendered, 'HorizontalPodAutoscaler')).toEqual([]);
+    const scaled = render({ release: RELEASE, namespace: 'x', set: ['verifier.autoscaling.enabled=true'] });
+    expect(
+      (named(scaled, 'Deployment', VERIFIER) as Obj & { spec: { replicas?: number } }).spec.replicas,
+    ).toBe(undefined);
+    expect(named(scaled, 'HorizontalPodAutoscaler', VERIFIER).spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: VERIFIER },
+      minReplicas: 2,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu' } }],
+    });
+  });
+
+  it('drains: a preStop sleep, then --drain-period, within the grace period', () => {
+    const { pod, container } = operatorContainer(render({ release: RELEASE, namespace: 'x' }), VERIFIER);
+    const preStop = (container as unknown as { lifecycle: { preStop: { sleep: { seconds: number } } } })
+      .lifecycle.preStop.sleep.seconds;
+    const drainMs = parseConfig(container.args, {}).verifier.drainPeriodMs;
+    expect(preStop).toBe(5);
+    // The verifier closes within 5 s after the drain period (server.ts CLOSE_GRACE_MS).
+    expect((preStop * 1000 + drainMs + 5_000) / 1000).toBeLessThanOrEqual(
+      pod.terminationGracePeriodSeconds as number,
+    );
+  });
+
+  it.each([
+    [
+      'by default a CA kept by the chart, published in a ConfigMap',
+      [],
+      [`ConfigMap/${VERIFIER}-ca`, `Secret/${VERIFIER}-ca`, `Secret/${VERIFIER}-tls`],
+    ],
+    ['from cert-manager', ['verifier.tls.certManager.issuerRef.name=ca-issuer'], [`Certificate/${VERIFIER}`]],
+    ['from your own Secret', ['verifier.tls.secretName=mine'], []],
+    ['self-signed per replica when asked', ['verifier.tls.generate=false'], []],
+  ])('takes its certificate %s', (_what, set: string[], objects: string[]) => {
+    expect(tlsObjects(set)).toEqual(objects);
+    const { container } = operatorContainer(render({ release: RELEASE, namespace: 'x', set }), VERIFIER);
+    const tls = parseConfig(container.args, {}).verifier.tls;
+    expect(tls === undefined).toBe(set.includes('verifier.tls.generate=false'));
+  });
+
+  it('issues the certificate for the Service DNS names', () => {
+    const cert = named(
+      render({
+        release: RELEASE,
+        namespace: 'scim-system',
+        set: ['verifier.tls.certManager.issuerRef.name=ca'],
+      }),
+      'Certificate',
+      VERIFIER,
+    ) as Obj & { spec: { dnsNames: string[]; secretName: string; issuerRef: unknown } };
+    expect(cert.spec.dnsNames).toEqual([
+      VERIFIER,
+      `${VERIFIER}.scim-system`,
+      `${VERIFIER}.scim-system.svc`,
+      `${VERIFIER}.scim-system.svc.cluster.local`,
+    ]);
+    expect(cert.spec.secretName).toBe(`${VERIFIER}-tls`);
+    expect(cert.spec.issuerRef).toEqual({ name: 'ca', kind: 'Issuer', group: 'cert-manager.io' });
+  });
+});
+
 describe("the operator's RBAC", () => {
   it('is one ClusterRole with exactly the rules the operator uses, bound to its ServiceAccount', () => {
     const rendered = render({ release: RELEASE, namespace: 'scim-system' });
@@ -395,7 +531,10 @@ describe("the operator's RBAC", () => {
       roleRef: { kind: 'ClusterRole', name: `${FULLNAME}-scim-system` },
       subjects: [{ kind: 'ServiceAccount', name: FULLNAME, namespace: 'scim-system' }],
     });
-    expect(ofKind(rendered, 'ServiceAccount').map((o) => o.metadata?.name)).toEqual([FULLNAME]);
+    expect(ofKind(rendered, 'ServiceAccount').map((o) => o.metadata?.name)).toEqual([
+      FULLNAME,
+      `${FULLNAME}-verifier`,
+    ]);
   });
 
   it('is a Role per watched namespace, and nothing cluster-wide, when watchNamespaces is set', () => {

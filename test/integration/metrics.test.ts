@@ -34,7 +34,7 @@ beforeAll(async () => {
   await scim.createDomain('unlimited', { domain: `unlimited-${ctx.runId}.example` });
   await scim.createDomain('paused', { domain: `paused-${ctx.runId}.example`, suspend: true });
   await scim.waitForReady('unlimited');
-  await scim.waitForReady('paused', { status: 'False', reason: 'Suspended' });
+  await scim.waitForReady('paused', { status: 'True', reason: 'Suspended' });
   await scim.waitForReady('metered');
   await scim.createRotation('metered-now', { domainRef: { name: 'metered' } });
   await scim.waitForRotation('metered-now', { reason: 'Rotated', status: 'True' });

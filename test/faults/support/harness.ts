@@ -34,6 +34,9 @@ export class Operators {
       kubeconfig: opts.kubeconfig ?? this.ctx.kubeconfig,
       namespaces: [this.ctx.namespace],
       waitReady: opts.waitReady ?? true,
+      // The fault plane ends every watch after 5–10 s (plane.ts); a watch that asks for a longer
+      // timeout would override that, so ask for the same.
+      args: ['--min-watch-timeout', '5s'],
       ...(opts.env ? { env: opts.env } : {}),
     });
     const verifier = (await verifierListening(proc)).verifier;

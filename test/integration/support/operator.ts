@@ -2,8 +2,7 @@
 // scoped to the test file's namespaces, and keeps everything it prints for the leak check.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, waitFor } from './kube.js';
 
@@ -19,6 +18,10 @@ export interface OperatorProcess {
 export interface OperatorOptions {
   kubeconfig: string;
   namespaces: string[];
+  /** `controller` or `verifier`; default both in one process. */
+  command?: 'controller' | 'verifier';
+  /** Serve the verifier over plain HTTP (default true); false: pass TLS flags in `args`. */
+  insecure?: boolean;
   args?: string[];
   env?: Record<string, string>;
   /** Wait for /readyz (default true). */
@@ -28,25 +31,42 @@ export interface OperatorOptions {
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 
 /**
- * One token-seal key for every operator a test run starts (as the chart gives every replica one):
- * a write interrupted by a SIGKILL is then adopted by the next process, not issued again.
+ * One token-seal key for every operator this checkout's tests start (as the chart gives every replica
+ * one): a write interrupted by a SIGKILL is then adopted by the next process, not issued again.
+ * Created once, atomically (link fails if another test worker made it first), so no process ever
+ * reads a half-written or replaced key.
  */
 export function testSealKeyFile(): string {
-  const file = path.join(tmpdir(), `scim-token-operator-test-seal-${process.getuid?.() ?? 0}.key`);
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
+  const dir = path.join(ROOT, '.test-output');
+  const file = path.join(dir, 'token-seal.key');
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
   return file;
 }
 
 /**
  * The flags of an operator run out of cluster against a local control plane: the given kubeconfig
- * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP.
+ * and namespaces, metrics and verifier on free loopback ports (logged at start), plain HTTP unless
+ * told otherwise, no drain period on SIGTERM (nothing routes to these processes).
  */
 export function localOperatorFlags(
   kubeconfig: string,
   namespaces: readonly string[],
   logLevel: 'debug' | 'info',
+  { insecure = true }: { insecure?: boolean } = {},
 ): string[] {
   return [
+    '--drain-period',
+    '0s',
     '--kubeconfig',
     kubeconfig,
     ...namespaces.flatMap((ns) => ['--namespace', ns]),
@@ -54,7 +74,7 @@ export function localOperatorFlags(
     '127.0.0.1:0',
     '--verify-addr',
     '127.0.0.1:0',
-    '--verify-insecure',
+    ...(insecure ? ['--verify-insecure'] : []),
     '--log-level',
     logLevel,
     '--token-seal-key-file',
@@ -67,7 +87,8 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
     '--import',
     TSX,
     path.join(ROOT, 'src/main.ts'),
-    ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'debug'),
+    ...(opts.command ? [opts.command] : []),
+    ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'debug', { insecure: opts.insecure ?? true }),
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
