@@ -56,6 +56,7 @@ describe('parseConfig defaults', () => {
       resyncPeriodMs: 600_000,
       rotationGraceMs: 300_000,
       tokenSealKeyFile: undefined,
+      delivery: { authorityUrl: undefined, graphUrl: undefined, extraCaFile: undefined },
     });
   });
 
@@ -159,6 +160,24 @@ describe('parseConfig with one setting', () => {
     { flag: 'workers', value: '8', pick: (c: Config) => c.workers, want: 8 },
     { flag: 'resync-period', value: '1h30m', pick: (c: Config) => c.resyncPeriodMs, want: 5_400_000 },
     { flag: 'rotation-grace', value: '2s', pick: (c: Config) => c.rotationGraceMs, want: 2_000 },
+    {
+      flag: 'entra-authority-url',
+      value: 'https://login.microsoftonline.us/',
+      pick: (c: Config) => c.delivery.authorityUrl,
+      want: 'https://login.microsoftonline.us',
+    },
+    {
+      flag: 'graph-url',
+      value: 'https://127.0.0.1:8443',
+      pick: (c: Config) => c.delivery.graphUrl,
+      want: 'https://127.0.0.1:8443',
+    },
+    {
+      flag: 'extra-ca-file',
+      value: '/etc/ssl/extra.pem',
+      pick: (c: Config) => c.delivery.extraCaFile,
+      want: '/etc/ssl/extra.pem',
+    },
     { flag: 'min-watch-timeout', value: '5s', pick: (c: Config) => c.minWatchTimeoutMs, want: 5_000 },
     { flag: 'max-staleness', value: '30s', pick: (c: Config) => c.verifier.maxStalenessMs, want: 30_000 },
     {
@@ -294,6 +313,15 @@ describe('parseConfig rejections', () => {
       argv: ['--verify-insecure', '--verify-tls-cert', '/c', '--verify-tls-key', '/k'],
       message:
         '--verify-insecure: expected either plain HTTP or --verify-tls-cert/--verify-tls-key, got both',
+    },
+    { argv: ['--graph-url', 'http://graph.example'], message: '--graph-url: expected an https:// URL' },
+    {
+      argv: ['--entra-authority-url', 'https://login.example/?x=1'],
+      message: '--entra-authority-url: expected an https:// URL',
+    },
+    {
+      argv: ['--entra-authority-url', 'login.example'],
+      message: '--entra-authority-url: expected an https://',
     },
     { argv: ['--workers'], message: "option '--workers <n>' argument missing" },
     { argv: ['--no-such-flag'], message: "unknown option '--no-such-flag'" },

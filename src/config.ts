@@ -74,6 +74,12 @@ export interface Config {
   readonly rotationGraceMs: number;
   /** The key that seals the tokens the controller writes (SPEC §2.3); undefined: a per-process key. */
   readonly tokenSealKeyFile: string | undefined;
+  /** Overrides of the identity providers' endpoints and trust (SPEC §2.7); undefined: the cloud's. */
+  readonly delivery: {
+    readonly authorityUrl: string | undefined;
+    readonly graphUrl: string | undefined;
+    readonly extraCaFile: string | undefined;
+  };
 }
 
 /** Thrown for input that cannot become a Config; the message names the flag and what was expected. */
@@ -110,6 +116,7 @@ const GROUP_LEADER = 'Leader election:';
 const GROUP_VERIFY = 'Verifier (token check, SPEC §4):';
 const GROUP_OPS = 'Metrics, health and logging:';
 const GROUP_RECONCILE = 'Reconciling:';
+const GROUP_DELIVERY = 'Delivery to Microsoft Entra ID (SPEC §2.7):';
 
 const FLAGS = [
   {
@@ -280,6 +287,30 @@ const FLAGS = [
     defaultText: 'a key per process: a write interrupted by a restart is issued again instead of adopted',
     group: GROUP_RECONCILE,
   },
+  {
+    flag: 'entra-authority-url',
+    kind: 'string',
+    argName: '<url>',
+    description: 'https:// base URL of the Entra ID authority (token endpoint), for every cloud',
+    defaultText: "the domain's cloud: https://login.microsoftonline.com (.us, chinacloudapi.cn)",
+    group: GROUP_DELIVERY,
+  },
+  {
+    flag: 'graph-url',
+    kind: 'string',
+    argName: '<url>',
+    description: 'https:// base URL of Microsoft Graph, for every cloud',
+    defaultText: "the domain's cloud: https://graph.microsoft.com (.us, chinacloudapi.cn)",
+    group: GROUP_DELIVERY,
+  },
+  {
+    flag: 'extra-ca-file',
+    kind: 'string',
+    argName: '<path>',
+    description: 'PEM CA certificates trusted for delivery in addition to the system CAs',
+    defaultText: 'the system CAs only',
+    group: GROUP_DELIVERY,
+  },
 ] as const satisfies readonly FlagSpec[];
 
 type FlagName = (typeof FLAGS)[number]['flag'];
@@ -444,6 +475,11 @@ function buildConfig(raw: RawLookup, mode: Mode): Config {
     resyncPeriodMs: required('resync-period', parseDuration),
     rotationGraceMs: required('rotation-grace', parseDuration),
     tokenSealKeyFile: optional('token-seal-key-file', parseFilePath),
+    delivery: {
+      authorityUrl: optional('entra-authority-url', parseHttpsUrl),
+      graphUrl: optional('graph-url', parseHttpsUrl),
+      extraCaFile: optional('extra-ca-file', parseFilePath),
+    },
   };
 }
 
@@ -467,6 +503,20 @@ function parseNamespaceList(value: string): readonly string[] {
 function parseFilePath(value: string): string {
   if (value.trim() === '') throw new Error('expected a file path, got ""');
   return value;
+}
+
+/** An https:// base URL without query or fragment; a trailing slash is dropped. */
+function parseHttpsUrl(value: string): string {
+  const expected = `expected an https:// URL such as https://login.microsoftonline.us, got ${JSON.stringify(value)}`;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new Error(expected);
+  }
+  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '')
+    throw new Error(expected);
+  return url.href.replace(/\/+$/, '');
 }
 
 // RFC 1123 label, as Kubernetes requires of namespace names.

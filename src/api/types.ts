@@ -44,6 +44,8 @@ export const ConditionType = {
   Stalled: 'Stalled',
   /** Set only on domains with spec.maxTokenAge: True once the token is older than that. */
   TokenOverdue: 'TokenOverdue',
+  /** Present only with spec.delivery: whether the current token reached the identity provider (SPEC §2.7). */
+  Delivered: 'Delivered',
 } as const;
 
 export const DomainReason = {
@@ -67,6 +69,12 @@ export const RotationReason = {
 } as const;
 export type RotationReason = (typeof RotationReason)[keyof typeof RotationReason];
 
+/** Reasons of the Delivered condition (SPEC §2.7). */
+export const DeliveryReason = {
+  TokenDelivered: 'TokenDelivered',
+  DeliveryFailed: 'DeliveryFailed',
+} as const;
+
 export type RevocationReason =
   'Rotated' | 'Suspended' | 'SecretTampered' | 'SecretLost' | 'Deleted' | 'DomainConflict';
 
@@ -83,6 +91,8 @@ export const EventReason = {
   RotationSkipped: 'RotationSkipped',
   RotationFailed: 'RotationFailed',
   TokenOverdue: 'TokenOverdue',
+  TokenDelivered: 'TokenDelivered',
+  DeliveryFailed: 'DeliveryFailed',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 
@@ -101,6 +111,41 @@ export interface RevokedToken {
   reason: RevocationReason;
 }
 
+export type EntraCloud = 'Global' | 'USGovernment' | 'China';
+
+/** Where the operator writes each new token in Microsoft Entra ID (SPEC §1.1 delivery.entraID). */
+export interface EntraDeliverySpec {
+  tenantId: string;
+  /** The enterprise application's service principal object ID. */
+  servicePrincipalId: string;
+  /** A Secret in the domain's namespace with an app registration's client credentials. */
+  credentialsSecretRef: { name: string; clientIdKey?: string; clientSecretKey?: string };
+  cloud?: EntraCloud;
+}
+
+export interface DeliverySpec {
+  entraID?: EntraDeliverySpec;
+}
+
+/** Where a token was delivered: a change of any of these delivers the current token again. */
+export interface DeliveryTarget {
+  cloud: EntraCloud;
+  tenantId: string;
+  servicePrincipalId: string;
+  baseAddress: string;
+}
+
+/** The last attempt to deliver a token; `fingerprint` is the token's, never the token. */
+export interface LastDelivery {
+  time: string;
+  fingerprint: string;
+  target?: DeliveryTarget;
+  result: 'Success' | 'Failure';
+  message: string;
+  /** Failed attempts in a row for this fingerprint: the backoff before the next one. */
+  failures?: number;
+}
+
 export interface ScimDomainSpec {
   domain: string;
   identityProvider?: IdentityProvider;
@@ -109,6 +154,7 @@ export interface ScimDomainSpec {
   scimBaseUrl?: string;
   suspend?: boolean;
   revealOnce?: boolean;
+  delivery?: DeliverySpec;
   /** A duration such as `720h`: past it the domain reports TokenOverdue (src/domain/token-age.ts). */
   maxTokenAge?: string;
 }
@@ -139,6 +185,7 @@ export interface ScimDomainStatus {
   lastRotation?: LastRotation;
   appliedRotations?: string[];
   revokedTokens?: RevokedToken[];
+  lastDelivery?: LastDelivery;
 }
 
 export interface ScimDomain extends KubernetesObject {

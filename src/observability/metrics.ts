@@ -358,6 +358,7 @@ export class Metrics {
   readonly workqueueDepth: WorkqueueDepth;
 
   private readonly rotationsTotal: Counter<'trigger' | 'result'>;
+  private readonly deliveriesTotal: Counter<'result'>;
   private readonly kubeRequests: Counter<'method'>;
   private readonly verify = new VerifyCounts();
   private readonly leader: Gauge;
@@ -424,6 +425,13 @@ export class Metrics {
       labelNames: ['trigger', 'result'],
       registers,
     });
+    this.deliveriesTotal = new Counter({
+      name: 'scim_deliveries_total',
+      help: 'Attempts to deliver a token to an identity provider (SPEC §2.7), by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['success', 'failure'] as const) this.deliveriesTotal.inc({ result }, 0);
     // Counted in typed arrays by recordVerifyRequest (the verifier's hot path); prom-client reads
     // them at scrape time.
     const verify = this.verify;
@@ -550,6 +558,10 @@ export class Metrics {
 
   recordRotation(trigger: RotationTrigger, result: RotationResult): void {
     this.rotationsTotal.inc({ trigger, result });
+  }
+
+  recordDelivery(result: 'success' | 'failure'): void {
+    this.deliveriesTotal.inc({ result });
   }
 
   /** Once per verifier request: a few array writes, no allocation (see VerifyCounts). */

@@ -25,8 +25,6 @@ const RUNBOOKS = path.join(ROOT, 'docs/operations.md');
 const NOT_YET_EXPORTED = {
   // Added by the verifier's own Deployment (docs/verifier.md).
   scim_verifier_index_staleness_seconds: 'the verifier split',
-  // Delivery to the identity provider, issue #14.
-  scim_delivery_total: 'delivery (#14)',
   up: 'Prometheus',
 };
 

@@ -4,6 +4,7 @@
 // key, the work queue, and its reconcile metrics. The reconcile itself is reconcile.ts; this module
 // only wires it (moved here unchanged from operator.ts, which keeps the lifecycle only).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
@@ -32,6 +33,7 @@ import {
   tokenSha256,
   type RandomBytes,
 } from '../../domain/token.js';
+import { EntraClient } from '../../delivery/entra.js';
 import { describeError } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
 import type { TokenSealer } from '../../domain/token-seal.js';
@@ -44,7 +46,10 @@ import { WorkQueue } from '../../kube/work-queue.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 export interface ScimDomainControllerDeps {
-  config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs'>;
+  config: Pick<
+    Config,
+    'namespaces' | 'minWatchTimeoutMs' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs' | 'delivery'
+  >;
   kc: KubeConfig;
   log: Logger;
   metrics: Metrics;
@@ -177,6 +182,8 @@ export class ScimDomainController {
   private readonly expectations: Expectations;
   private readonly events: EventRecorder;
   private readonly histories = new GenerationHistories();
+  /** Delivery to Entra ID (SPEC §2.7): its HTTPS agent and access-token cache live as long as this. */
+  private readonly entra: EntraClient;
   private resyncTimer: NodeJS.Timeout | undefined;
   private reconciling = false;
 
@@ -215,6 +222,14 @@ export class ScimDomainController {
     );
     this.index = new DomainIndex(this.domains);
     this.expectations = new Expectations(() => now().getTime());
+    const { authorityUrl, graphUrl, extraCaFile } = config.delivery;
+    this.entra = new EntraClient({
+      authorityUrl,
+      graphUrl,
+      extraCa: extraCaFile !== undefined ? readFileSync(extraCaFile, 'utf8') : undefined,
+      log,
+      now,
+    });
 
     const reconcilerDeps: DomainReconcilerDeps = {
       core,
@@ -231,6 +246,8 @@ export class ScimDomainController {
       now,
       issueToken: tokenIssuer(deps.randomBytes ?? ((n) => cryptoRandomBytes(n))),
       sealer: deps.sealer,
+      deliverer: this.entra,
+      onDelivery: (result) => metrics.recordDelivery(result),
       generationHistory: (key) => this.histories.get(key),
       ...(deps.failpoint ? { failpoint: deps.failpoint } : {}),
     };
@@ -359,6 +376,7 @@ export class ScimDomainController {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.queue.shutdown();
     await this.events.flush();
+    this.entra.close();
   }
 }
 

@@ -39,6 +39,8 @@ import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { gatherDomain, secretNames, type DomainCache, type SecretCache } from './gather.js';
 import { deleteExpiredRotations } from './rotation-ttl.js';
+import { deliverIfDue } from './deliver.js';
+import type { Deliverer } from '../../delivery/entra.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
 
@@ -90,6 +92,9 @@ export interface DomainReconcilerDeps {
   sealer: TokenSealer;
   /** The generations of a domain ("ns/name") the watch has seen: suspensions this reconcile missed. */
   generationHistory?: (key: string) => GenerationHistory | undefined;
+  /** Writes tokens to identity providers (SPEC §2.7); absent: delivery is not attempted. */
+  deliverer?: Deliverer;
+  onDelivery?: (result: 'success' | 'failure') => void;
   /** Test-only failpoints (SCIM_FAILPOINT), e.g. "after-secret-write" exits the process there. */
   failpoint?: (name: string) => void;
 }
@@ -145,6 +150,19 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     requeueAfterMs = earliest(requeueAfterMs, plan.requeueAfterMs);
   }
   if (overdueInMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? overdueInMs, overdueInMs);
+  if (actions.length === 0 && state && deps.deliverer) {
+    // Steady: the current token may still have to reach the identity provider (SPEC §2.7).
+    const { deliverer, onDelivery } = deps;
+    const step = await deliverIfDue(
+      { core: deps.core, deliverer, onDelivery, log },
+      state,
+      namespace,
+      deps.now,
+    );
+    actions = step.actions;
+    if (actions.length > 0) outcome = step.outcome;
+    requeueAfterMs = earliest(requeueAfterMs, step.requeueAfterMs);
+  }
   const reportedApiError = state !== undefined && hasApiError(state.domain);
   if (actions.length === 0) {
     // Steady: completed one-shot rotations whose opt-in time-to-live is over go.
