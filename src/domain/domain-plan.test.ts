@@ -1617,3 +1617,19 @@ describe('planDomain with an overlap in progress (SPEC §2.2)', () => {
     expect(status.revokedTokens ?? []).toEqual([]);
   });
 });
+
+describe('the annotations the seal covers', () => {
+  it('stay on the Secret once the rotation is recorded, so a replica whose status lags still adopts it', () => {
+    const rotation = { key: 'uid-rotation-1', name: 'rotate-1' };
+    const written = editSecret(issuedWorld(), (s) => ({
+      ...s,
+      data: tokenData(T8),
+      annotations: sealedAnnotations(T8, 2, 'Rotated', rotation),
+    }));
+    const recorded = apply(written, plan(written).actions);
+
+    expect(secretWrites(plan(recorded))).toEqual([]);
+    const lagging = { ...recorded, domain: written.domain };
+    expect(judgeSecret(lagging.secrets[SECRET], UID, tokenStatus(T1, 1), [], SEALER).kind).toBe('pending');
+  });
+});

@@ -433,7 +433,9 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
 function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
   const revealed = d.spec.revealOnce === true && s.annotations[REVEALED_ANNOTATION] === 'true';
   const annotations: Record<string, string> = {};
-  for (const k of [GENERATION_ANNOTATION, CAUSE_ANNOTATION, REVEALED_ANNOTATION, SEAL_ANNOTATION]) {
+  // Every annotation the seal covers stays as the token's writer left it: stripping one (the
+  // rotation's, say) would make the Secret look forged to a replica whose status lags behind.
+  for (const k of MANAGED_SECRET_ANNOTATIONS) {
     const v = s.annotations[k];
     if (v !== undefined) annotations[k] = v;
   }
