@@ -303,24 +303,7 @@ describe('delivery with an overlap', () => {
     await scim.createDomain('smooth', deliveredDomain('smooth', sp));
     await waitForDelivered('smooth', 'True');
 
-    // An IdP that always presents the token the server last received. A request that started before
-    // a newer token arrived is not counted against the operator (the IdP could not have known).
-    let running = true;
-    let requests = 0;
-    const refused: string[] = [];
-    const client = (async () => {
-      while (running) {
-        const held = entra.stored.get(sp)?.SecretToken;
-        if (held) {
-          const answer = await verify(verifierUrl, held);
-          requests++;
-          if (answer.status !== 200 && entra.stored.get(sp)?.SecretToken === held)
-            refused.push(`${answer.status} ${answer.body}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-
+    const idp = presentLastDelivered(sp);
     for (let i = 0; i < 3; i++) {
       const before = await scim.getDomain('smooth');
       const oldToken = await currentToken('smooth');
@@ -342,13 +325,70 @@ describe('delivery with an overlap', () => {
       );
       expect(entra.stored.get(sp)?.SecretToken).toBe(await currentToken('smooth'));
     }
-    running = false;
-    await client;
+    const { requests, refused } = await idp.stop();
     expect(requests).toBeGreaterThan(10);
     expect(refused).toEqual([]);
     expect((await scim.waitForEvent('smooth', 'TokenRevoked')).message).toContain('delivered to Entra ID');
   });
+
+  it('rotates every minute on a schedule without the IdP ever being refused', async () => {
+    const sp = randomUUID();
+    await scim.createDomain('minutely', deliveredDomain('minutely', sp));
+    await waitForDelivered('minutely', 'True');
+    const idp = presentLastDelivered(sp);
+
+    await scim.createRotation('minutely-schedule', {
+      domainRef: { name: 'minutely' },
+      schedule: '* * * * *',
+      overlap: '1h',
+    });
+
+    await scim.waitForRotation(
+      'minutely-schedule',
+      { reason: 'Scheduled' },
+      {
+        timeoutMs: 150_000,
+        check: (r) => (r.status?.history ?? []).filter((h) => h.result === 'Rotated').length >= 2,
+      },
+    );
+    const d = await waitForDelivered('minutely', 'True', (x) => !x.status?.previousToken);
+    expect(entra.stored.get(sp)?.SecretToken).toBe(await currentToken('minutely'));
+    expect(d.status?.revokedTokens?.filter((t) => t.reason === 'Rotated').length).toBeGreaterThanOrEqual(2);
+    const { requests, refused } = await idp.stop();
+    expect(requests).toBeGreaterThan(100);
+    expect(refused).toEqual([]);
+  }, 180_000);
 });
+
+/**
+ * An IdP that always presents the token the Graph server last received, as fast as it can. A
+ * request that started before a newer token arrived is not counted against the operator (the IdP
+ * could not have known).
+ */
+function presentLastDelivered(sp: string): { stop(): Promise<{ requests: number; refused: string[] }> } {
+  let running = true;
+  let requests = 0;
+  const refused: string[] = [];
+  const client = (async () => {
+    while (running) {
+      const held = entra.stored.get(sp)?.SecretToken;
+      if (held) {
+        const answer = await verify(verifierUrl, held);
+        requests++;
+        if (answer.status !== 200 && entra.stored.get(sp)?.SecretToken === held)
+          refused.push(`${answer.status} ${answer.body}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await client;
+      return { requests, refused };
+    },
+  };
+}
 
 describe('secrecy', () => {
   it('leaves no SCIM token, client secret or access token in the output, Events or statuses', async () => {
