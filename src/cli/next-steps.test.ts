@@ -69,4 +69,18 @@ describe('nextSteps', () => {
       }
     }
   });
+
+  it('says nothing is to be pasted when the operator delivers the token to Entra ID itself', () => {
+    const lines = nextSteps({
+      identityProvider: 'EntraID',
+      domain: 'contoso.example',
+      rotated: true,
+      ref: 'tenants/contoso',
+      deliveredTo: '00000000-0000-0000-0000-000000000001',
+    });
+    expect(lines[0]).toContain('none by hand');
+    expect(lines.join('\n')).toContain('00000000-0000-0000-0000-000000000001');
+    expect(lines.join('\n')).toContain('kubectl scim status contoso -n tenants');
+    expect(lines.join('\n')).not.toContain('Provisioning fails');
+  });
 });

@@ -17,6 +17,8 @@ export interface NextStepsInput {
   rotated: boolean;
   /** `namespace/name` of the ScimDomain, for the hint about recording the base URL. */
   ref: string;
+  /** spec.delivery.entraID's service principal: the operator writes the token there itself. */
+  deliveredTo?: string;
 }
 
 const PLACEHOLDER_URL = "<your application's SCIM base URL, e.g. https://app.example.com/scim/v2>";
@@ -30,6 +32,14 @@ export const IDP_DISPLAY_NAMES: Readonly<Record<IdentityProvider, string>> = {
 
 /** The lines to print (no trailing newline on any). */
 export function nextSteps(input: NextStepsInput): string[] {
+  if (input.deliveredTo !== undefined) {
+    const [ns, name] = input.ref.split('/');
+    return [
+      `Next steps: none by hand — the operator writes the token to the Microsoft Entra ID application ` +
+        `(service principal ${input.deliveredTo}) itself (spec.delivery.entraID).`,
+      `  Check it: kubectl scim status ${name ?? ''} -n ${ns ?? ''}   (Delivered=True, lastDelivery)`,
+    ];
+  }
   const url = input.scimBaseUrl ?? PLACEHOLDER_URL;
   const token = input.rotated ? 'the new token printed above' : 'the token printed above';
   const heading = input.rotated

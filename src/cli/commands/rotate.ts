@@ -175,6 +175,7 @@ export async function runRotate(ctx: CommandContext, name: string, opts: RotateO
       ...(d.spec.scimBaseUrl !== undefined ? { scimBaseUrl: d.spec.scimBaseUrl } : {}),
       rotated: true,
       ref,
+      ...(d.spec.delivery?.entraID ? { deliveredTo: d.spec.delivery.entraID.servicePrincipalId } : {}),
     }).join('\n')}\n`,
   );
 }
