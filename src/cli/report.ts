@@ -251,65 +251,63 @@ export function renderReport(r: DomainReport, now: Date): string {
     );
   }
 
-  lines.push('', 'Conditions:');
-  if (r.conditions.length === 0) lines.push('  none (the operator has not written a status yet)');
-  else
-    lines.push(
-      indent(
-        renderTable(
-          ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'],
-          r.conditions.map((c) => [
-            c.type,
-            c.status,
-            c.reason,
-            ageOf(c.lastTransitionTime, now) ?? '-',
-            c.message,
-          ]),
-        ),
-      ),
-    );
+  lines.push(
+    '',
+    'Conditions:',
+    section(
+      ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'],
+      r.conditions.map((c) => [
+        c.type,
+        c.status,
+        c.reason,
+        ageOf(c.lastTransitionTime, now) ?? '-',
+        c.message,
+      ]),
+      'none (the operator has not written a status yet)',
+    ),
+  );
 
-  lines.push('', 'Rotations:');
-  if (r.rotations.length === 0)
-    lines.push(`  none (rotate with: kubectl scim rotate ${r.name} -n ${r.namespace})`);
-  else
-    lines.push(
-      indent(
-        renderTable(
-          ['NAME', 'SCHEDULE', 'READY', 'REASON', 'LAST RUN', 'NEXT RUN', 'AGE'],
-          r.rotations.map((x) => [
-            x.name,
-            x.schedule
-              ? `${x.schedule}${x.timeZone && x.timeZone !== 'UTC' ? ` ${x.timeZone}` : ''}${x.suspend ? ' (suspended)' : ''}`
-              : 'one-shot',
-            x.ready?.status ?? 'Unknown',
-            x.stalled ? `${x.stalled.reason} (Stalled)` : (x.ready?.reason ?? 'NotReconciled'),
-            ago(x.rotatedAt ?? x.lastScheduleTime, now),
-            x.nextScheduleTime ? inFuture(x.nextScheduleTime, now) : '-',
-            ageOf(x.created, now) ?? '-',
-          ]),
-        ),
-      ),
-    );
+  lines.push(
+    '',
+    'Rotations:',
+    section(
+      ['NAME', 'SCHEDULE', 'READY', 'REASON', 'LAST RUN', 'NEXT RUN', 'AGE'],
+      r.rotations.map((x) => [
+        x.name,
+        x.schedule
+          ? `${x.schedule}${x.timeZone && x.timeZone !== 'UTC' ? ` ${x.timeZone}` : ''}${x.suspend ? ' (suspended)' : ''}`
+          : 'one-shot',
+        x.ready?.status ?? 'Unknown',
+        x.stalled ? `${x.stalled.reason} (Stalled)` : (x.ready?.reason ?? 'NotReconciled'),
+        ago(x.rotatedAt ?? x.lastScheduleTime, now),
+        x.nextScheduleTime ? inFuture(x.nextScheduleTime, now) : '-',
+        ageOf(x.created, now) ?? '-',
+      ]),
+      `none (rotate with: kubectl scim rotate ${r.name} -n ${r.namespace})`,
+    ),
+  );
 
-  lines.push('', `Events (the ${RECENT_EVENTS} most recent):`);
-  if (r.events.length === 0) lines.push('  none (Events expire after an hour by default)');
-  else
-    lines.push(
-      indent(
-        renderTable(
-          ['AGE', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
-          r.events.map((e) => [
-            ageOf(e.time, now) ?? '-',
-            e.type,
-            e.reason,
-            e.object,
-            `${e.message}${e.count ? ` (x${e.count})` : ''}`,
-          ]),
-        ),
-      ),
-    );
+  lines.push(
+    '',
+    `Events (the ${RECENT_EVENTS} most recent):`,
+    section(
+      ['AGE', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+      r.events.map((e) => [
+        ageOf(e.time, now) ?? '-',
+        e.type,
+        e.reason,
+        e.object,
+        `${e.message}${e.count ? ` (x${e.count})` : ''}`,
+      ]),
+      'none (Events expire after an hour by default)',
+    ),
+  );
   return lines.join('\n').trimEnd() + '\n';
+}
+
+/** A titled block of `status`: its rows as an indented table, or what it means that there are none. */
+function section(headers: readonly string[], rows: readonly (readonly string[])[], none: string): string {
+  return rows.length === 0 ? `  ${none}` : indent(renderTable(headers, rows));
 }
 
 function indent(table: string): string {
