@@ -11,9 +11,9 @@
 import { isIP } from 'node:net';
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from './observability/logger.js';
-import { formatDuration, parseDuration } from './domain/duration.js';
+import { formatDuration, parseDuration } from './rules/duration.js';
 
-export { formatDuration, parseDuration } from './domain/duration.js';
+export { formatDuration, parseDuration } from './rules/duration.js';
 import type { LogLevel } from './observability/logger.js';
 
 export type { LogLevel } from './observability/logger.js';

@@ -21,7 +21,7 @@ import { reuseConnections } from './kube/keep-alive.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { scimDomainInformers } from './kube/scim-informers.js';
 import { Verifier, silenceTimeoutFor } from './verifier/verifier.js';
-import { createTokenSealer, type TokenSealer } from './domain/token-seal.js';
+import { createTokenSealer, type TokenSealer } from './rules/token-seal.js';
 
 /** The sealer of the tokens this process writes: from --token-seal-key-file, or a key of its own. */
 function tokenSealer(config: Config, log: Logger): TokenSealer {

@@ -1,7 +1,7 @@
 // The CRD types of SPEC §1 and the names this operator writes (labels, annotations, Secret keys,
 // condition types and reasons). Types and constants only — no logic.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition } from '../domain/conditions.js';
+import type { Condition } from '../rules/conditions.js';
 
 export const GROUP = 'scim.tokens.dev';
 export const VERSION = 'v1alpha1';
@@ -155,7 +155,7 @@ export interface ScimDomainSpec {
   suspend?: boolean;
   revealOnce?: boolean;
   delivery?: DeliverySpec;
-  /** A duration such as `720h`: past it the domain reports TokenOverdue (src/domain/token-age.ts). */
+  /** A duration such as `720h`: past it the domain reports TokenOverdue (src/rules/token-age.ts). */
   maxTokenAge?: string;
 }
 

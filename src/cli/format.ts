@@ -2,7 +2,7 @@
 // shows for a ScimDomain. Pure: `now` is passed in.
 
 import { ConditionType, type ScimDomain } from '../api/types.js';
-import { getCondition } from '../domain/conditions.js';
+import { getCondition } from '../rules/conditions.js';
 
 /**
  * A duration as kubectl prints ages (apimachinery's HumanDuration): "45s", "5m30s", "3h", "2d4h", "400d".

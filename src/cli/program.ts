@@ -6,7 +6,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { IdentityProvider } from '../api/types.js';
-import { parseDuration } from '../domain/duration.js';
+import { parseDuration } from '../rules/duration.js';
 import { runAdd } from './commands/add.js';
 import type { CommandContext } from './commands/context.js';
 import { runDomains } from './commands/domains.js';

@@ -8,7 +8,7 @@
 
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { ConditionType, type ScimDomain, type ScimTokenRotation, type TokenStatus } from '../api/types.js';
-import type { Condition } from '../domain/conditions.js';
+import type { Condition } from '../rules/conditions.js';
 import { ageOf, formatAge, renderTable } from './format.js';
 import { readiness } from './format.js';
 import { secretNameOf } from './status.js';

@@ -11,7 +11,7 @@
 // moment cannot both see it: exactly one patch wins, the other re-reads and finds it revealed.
 
 import { REVEALED_ANNOTATION, SecretKeys, type ScimDomain } from '../api/types.js';
-import { tokenFingerprint, tokenSha256 } from '../domain/token.js';
+import { tokenFingerprint, tokenSha256 } from '../rules/token.js';
 import { CliError } from './errors.js';
 import type { Session } from './session.js';
 import { domainState, notReadyHint, secretNameOf } from './status.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../api/types.js';
-import type { Condition } from '../domain/conditions.js';
+import type { Condition } from '../rules/conditions.js';
 import { domainState, rotationState, secretNameOf } from './status.js';
 
 const cond = (type: string, status: 'True' | 'False', reason: string, observedGeneration = 1): Condition => ({

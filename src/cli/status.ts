@@ -12,7 +12,7 @@ import {
   type TokenRef,
   type TokenStatus,
 } from '../api/types.js';
-import { getCondition, isTrue } from '../domain/conditions.js';
+import { getCondition, isTrue } from '../rules/conditions.js';
 
 export type DomainState =
   | { kind: 'ready'; token: TokenStatus }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RevokedToken, ScimDomain } from '../api/types.js';
-import { generateToken, tokenFingerprint, tokenSha256 } from '../domain/token.js';
+import { generateToken, tokenFingerprint, tokenSha256 } from '../rules/token.js';
 import { checkToken, describeCheck } from './token-check.js';
 
 const newToken = () => generateToken((n) => randomBytes(n));

@@ -7,7 +7,7 @@
 // carries the fingerprint, never the token.
 
 import type { IdentityProvider, RevokedToken, ScimDomain } from '../api/types.js';
-import { checkTokenFormat, fingerprintFromSha256, tokenSha256 } from '../domain/token.js';
+import { checkTokenFormat, fingerprintFromSha256, tokenSha256 } from '../rules/token.js';
 import { tokenNotAccepted } from '../verifier/token-index.js';
 
 export interface DomainSummary {

@@ -17,7 +17,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import type { EntraCloud } from '../api/types.js';
-import type { DeliveryOutcome } from '../domain/delivery-plan.js';
+import type { DeliveryOutcome } from '../rules/delivery/plan.js';
 import { redactTokens } from '../observability/logger.js';
 import { isRetryableStatus, parseRetryAfter, retryDelayMs } from './retry.js';
 

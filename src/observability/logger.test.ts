@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
-import { generateToken } from '../domain/token.js';
+import { generateToken } from '../rules/token.js';
 import { REDACTED, REDACTED_TOKEN, createLogger, domainLogger, redactTokens } from './logger.js';
 import type { Logger } from './logger.js';
 

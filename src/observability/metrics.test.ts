@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Histogram, Registry, register as globalRegistry } from 'prom-client';
 import { describe, it, expect } from 'vitest';
 import type { ScimDomain } from '../api/types.js';
-import { generateToken } from '../domain/token.js';
+import { generateToken } from '../rules/token.js';
 import {
   INVALID_LABEL,
   Metrics,

@@ -10,8 +10,8 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConditionType, type ScimDomain } from '../api/types.js';
-import { getCondition } from '../domain/conditions.js';
-import { tokenExpiry } from '../domain/token-age.js';
+import { getCondition } from '../rules/conditions.js';
+import { tokenExpiry } from '../rules/token-age.js';
 import { packageVersion } from './build-info.js';
 
 export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateToken } from '../domain/token.js';
+import { generateToken } from '../rules/token.js';
 import { credentialFromRawHeaders, credentialOf, parseAuthorization } from './bearer.js';
 
 const token = generateToken((n) => randomBytes(n));

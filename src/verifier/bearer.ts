@@ -4,7 +4,7 @@
 // Pure and allocation-light: this runs on every verifier request, before any hashing. The format and
 // checksum pre-check (SPEC §2.1) happens here, so a malformed credential is never hashed or looked up.
 
-import { checkTokenFormat } from '../domain/token.js';
+import { checkTokenFormat } from '../rules/token.js';
 
 export type Credential =
   | { readonly kind: 'missing' }

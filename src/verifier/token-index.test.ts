@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateToken, tokenSha256 } from '../domain/token.js';
-import { scimDomainFixture, type DomainFixture } from './fixtures.js';
+import { generateToken, tokenSha256 } from '../rules/token.js';
+import { scimDomainFixture, type DomainFixture } from '../../test/support/verifier-fixtures.js';
 import { TokenIndex, fingerprintOf, grantFor, tokenNotAccepted } from './token-index.js';
 
 const newToken = () => generateToken((n) => randomBytes(n));

@@ -13,7 +13,7 @@
 // Pure apart from the injected clock, which only ages tombstones.
 
 import { ConditionType, type IdentityProvider, type ScimDomain } from '../api/types.js';
-import { getCondition } from '../domain/conditions.js';
+import { getCondition } from '../rules/conditions.js';
 
 /** What a valid token stands for; the verifier hands this to the application as headers. */
 export interface TokenGrant {

@@ -7,7 +7,7 @@
 // their index. Then, with it running again, only `cut` loses it (proxy down) while `direct` applies
 // a rotation: `cut` goes on answering, and rejects the rotated-out token once the proxy is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken } from '../../src/domain/token.js';
+import { generateToken } from '../../src/rules/token.js';
 import { assertNoTokenLeaks } from '../integration/support/leak.js';
 import { Scim } from '../integration/support/scim.js';
 import { verify } from '../integration/support/verifier.js';

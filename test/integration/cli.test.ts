@@ -7,7 +7,7 @@ import net from 'node:net';
 import { KubeConfig, loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../../src/api/types.js';
-import { generateToken, tokenFingerprint } from '../../src/domain/token.js';
+import { generateToken, tokenFingerprint } from '../../src/rules/token.js';
 import {
   cliOutputsWithoutTokens,
   hasScript,

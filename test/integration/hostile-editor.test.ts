@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONTROLLERS, renderAdmission } from '../../scripts/admission.js';
 import type { ScimDomain } from '../../src/api/types.js';
-import { generateToken, tokenSha256 } from '../../src/domain/token.js';
+import { generateToken, tokenSha256 } from '../../src/rules/token.js';
 import { useTestNamespace } from './support/context.js';
 import {
   GROUP,

@@ -1,7 +1,7 @@
 // The ScimDomain controller on the real API server (SPEC §1.1, §2.1, §2.3, §2.4, §2.5).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTokenFormat } from '../../src/domain/token.js';
+import { checkTokenFormat } from '../../src/rules/token.js';
 import { useTestNamespace } from './support/context.js';
 import { RUN_LABEL, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';

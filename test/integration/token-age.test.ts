@@ -3,7 +3,7 @@
 // next resync — and rotates nothing; a rotation brings it back within; removing the field clears it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScimDomain } from '../../src/api/types.js';
-import type { Condition } from '../../src/domain/conditions.js';
+import type { Condition } from '../../src/rules/conditions.js';
 import { useTestNamespace } from './support/context.js';
 import { GROUP, VERSION, apiError, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken } from '../../src/domain/token.js';
+import { generateToken } from '../../src/rules/token.js';
 import { useTestNamespace } from './support/context.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { findNginx, startNginx, type Nginx } from './support/nginx.js';

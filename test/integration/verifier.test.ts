@@ -2,7 +2,7 @@
 // answers for the tokens the operator issued, and that suspension, deletion and re-issuing revoke.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken } from '../../src/domain/token.js';
+import { generateToken } from '../../src/rules/token.js';
 import { useTestNamespace } from './support/context.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { API_VERSION, DOMAIN_PLURAL, GROUP } from '../../api/types.js';
-import { checkTokenFormat, tokenFingerprint } from '../../domain/token.js';
+import { checkTokenFormat, tokenFingerprint } from '../../rules/token.js';
 import { CliError, ExitCode, UsageError, networkErrorCode } from '../errors.js';
 import { readAll, readSecretLine } from '../io.js';
 import { checkToken, describeCheck } from '../token-check.js';

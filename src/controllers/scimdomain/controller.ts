@@ -25,18 +25,18 @@ import {
   type RotationCache,
 } from './reconcile.js';
 import type { DomainCache, SecretCache } from './gather.js';
-import type { NewToken } from '../../domain/domain-plan.js';
+import type { NewToken } from '../../rules/scimdomain/plan.js';
 import {
   generateToken,
   generateTokenId,
   tokenFingerprint,
   tokenSha256,
   type RandomBytes,
-} from '../../domain/token.js';
+} from '../../rules/token.js';
 import { EntraClient } from '../../delivery/entra.js';
 import { describeError } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
-import type { TokenSealer } from '../../domain/token-seal.js';
+import type { TokenSealer } from '../../rules/token-seal.js';
 import { GenerationHistories } from './generation-history.js';
 import { Expectations } from '../../kube/expectations.js';
 import { RestartingInformer, objectKey } from '../../kube/informer.js';

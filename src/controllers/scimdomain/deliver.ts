@@ -1,5 +1,5 @@
 // The ScimDomain controller's delivery step (SPEC §2.7), run only when the domain is steady (its
-// plan and its rotations wrote nothing): decide (pure, domain/delivery-plan.ts), then read the
+// plan and its rotations wrote nothing): decide (pure, rules/delivery/plan.ts), then read the
 // credentials Secret live and call the identity provider (delivery/entra.ts), then return the
 // status write and Events that record the outcome, for the reconciler's one apply loop.
 import type { CoreV1Api } from '@kubernetes/client-node';
@@ -12,8 +12,8 @@ import {
   type DeliveryOutcome,
   type DeliveryRequest,
   type DeliveryState,
-} from '../../domain/delivery-plan.js';
-import type { Action } from '../../domain/domain-plan.js';
+} from '../../rules/delivery/plan.js';
+import type { Action } from '../../rules/scimdomain/plan.js';
 import { describeError, isNotFound } from '../../kube/errors.js';
 import { readSecret } from './gather.js';
 

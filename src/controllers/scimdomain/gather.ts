@@ -10,7 +10,7 @@ import {
   type Claimant,
   type DomainState,
   type SecretView,
-} from '../../domain/domain-plan.js';
+} from '../../rules/scimdomain/plan.js';
 import { isNotFound } from '../../kube/errors.js';
 
 export interface DomainCache {

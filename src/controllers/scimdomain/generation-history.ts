@@ -4,7 +4,7 @@
 // (SPEC §2.3: a token revoked by a suspension never verifies again); a gap in what the watch showed
 // (a re-list, a restart) counts as "may have been".
 import type { ScimDomain } from '../../api/types.js';
-import { observeGeneration, type GenerationHistory } from '../../domain/domain-plan.js';
+import { observeGeneration, type GenerationHistory } from '../../rules/scimdomain/plan.js';
 import { objectKey } from '../../kube/informer.js';
 
 export class GenerationHistories {

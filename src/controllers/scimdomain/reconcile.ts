@@ -1,4 +1,4 @@
-// The ScimDomain controller's reconcile: gather -> plan (pure, src/domain/domain-plan.ts) -> apply.
+// The ScimDomain controller's reconcile: gather -> plan (pure, src/rules/scimdomain/plan.ts) -> apply.
 // Every write carries the resourceVersion it was planned from; a conflict means re-read and
 // re-plan (SPEC §2.6), never a blind retry.
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
@@ -27,13 +27,13 @@ import {
   type GenerationHistory,
   type NewToken,
   type SecretView,
-} from '../../domain/domain-plan.js';
-import type { TokenSealer } from '../../domain/token-seal.js';
+} from '../../rules/scimdomain/plan.js';
+import type { TokenSealer } from '../../rules/token-seal.js';
 import { redactTokens } from '../../observability/logger.js';
-import { planRotations, type RotationAction } from '../../domain/rotation-plan.js';
-import { withTokenAge } from '../../domain/token-age.js';
+import { planRotations, type RotationAction } from '../../rules/rotation/plan.js';
+import { withTokenAge } from '../../rules/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
-import { getCondition, removeCondition, setCondition } from '../../domain/conditions.js';
+import { getCondition, removeCondition, setCondition } from '../../rules/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';

@@ -1,11 +1,11 @@
 // Deletes completed one-shot ScimTokenRotations whose spec.ttlSecondsAfterFinished is over (the
-// decision is src/domain/rotation-ttl.ts). Runs only from a reconcile that has nothing else to write,
+// decision is src/rules/rotation/ttl.ts). Runs only from a reconcile that has nothing else to write,
 // under the domain's key like every other write for it. Each delete is conditional on the UID and
 // resourceVersion it was decided on, so a re-created or edited object is never deleted by mistake.
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, ROTATION_PLURAL, VERSION, type ScimTokenRotation } from '../../api/types.js';
-import { rotationTtl } from '../../domain/rotation-ttl.js';
+import { rotationTtl } from '../../rules/rotation/ttl.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
 
 /** Deletes the expired rotations; returns when to look again for the others, if any wait. */

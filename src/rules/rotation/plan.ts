@@ -20,8 +20,8 @@ import {
   type ScimTokenRotation,
   type ScimTokenRotationStatus,
   type TokenRef,
-} from '../api/types.js';
-import { getCondition, isTrue } from './conditions.js';
+} from '../../api/types.js';
+import { getCondition, isTrue } from '../conditions.js';
 import {
   describe,
   newTokenAnnotations,
@@ -34,10 +34,10 @@ import {
   type Action,
   type NewToken,
   type SecretView,
-} from './domain-plan.js';
-import type { TokenSealer } from './token-seal.js';
-import { dueTime, nextTime, parseSchedule } from './schedule.js';
-import { parseDuration } from './duration.js';
+} from '../scimdomain/plan.js';
+import type { TokenSealer } from '../token-seal.js';
+import { dueTime, nextTime, parseSchedule } from '../schedule.js';
+import { parseDuration } from '../duration.js';
 
 export type RotationAction =
   | Action

@@ -5,11 +5,11 @@
 // identity provider may decide (SPEC §2.2).
 //
 // Pure: the caller passes the clock's reading. `withTokenAge` runs after the ScimDomain plan
-// (domain-plan.ts) and adjusts the status write that plan settled on, so the plan itself knows
+// (rules/scimdomain/plan.ts) and adjusts the status write that plan settled on, so the plan itself knows
 // nothing of token age.
 import { ConditionType, EventReason, type ScimDomain, type ScimDomainStatus } from '../api/types.js';
 import { conditionsEqualIgnoringTime, getCondition, removeCondition, setCondition } from './conditions.js';
-import type { DomainPlan } from './domain-plan.js';
+import type { DomainPlan } from './scimdomain/plan.js';
 
 /** A Go duration limited to hours, minutes and seconds, e.g. `720h`, `90m`, `1h30m`. */
 export const MAX_TOKEN_AGE_PATTERN = '^([0-9]+(h|m|s))+$';

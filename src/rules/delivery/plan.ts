@@ -16,10 +16,10 @@ import {
   type LastDelivery,
   type ScimDomain,
   type ScimDomainStatus,
-} from '../api/types.js';
-import { getCondition, removeCondition, setCondition } from './conditions.js';
-import { endOverlap, type Action, type SecretView } from './domain-plan.js';
-import { tokenSha256 } from './token.js';
+} from '../../api/types.js';
+import { getCondition, removeCondition, setCondition } from '../conditions.js';
+import { endOverlap, type Action, type SecretView } from '../scimdomain/plan.js';
+import { tokenSha256 } from '../token.js';
 
 export const DEFAULT_CLIENT_ID_KEY = 'clientId';
 export const DEFAULT_CLIENT_SECRET_KEY = 'clientSecret';

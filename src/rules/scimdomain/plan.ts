@@ -31,8 +31,8 @@ import {
   type ScimDomain,
   type ScimDomainStatus,
   type TokenStatus,
-} from '../api/types.js';
-import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from './token-seal.js';
+} from '../../api/types.js';
+import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from '../token-seal.js';
 import {
   conditionsEqualIgnoringTime,
   desiredStateReady,
@@ -40,8 +40,8 @@ import {
   removeCondition,
   setCondition,
   type Condition,
-} from './conditions.js';
-import { TOKEN_ID_PATTERN, checkTokenFormat, tokenFingerprint, tokenSha256 } from './token.js';
+} from '../conditions.js';
+import { TOKEN_ID_PATTERN, checkTokenFormat, tokenFingerprint, tokenSha256 } from '../token.js';
 
 /** Why a token was (re)written; kept on the Secret so that adopting an unrecorded write knows. */
 export const CAUSE_ANNOTATION = 'scim.tokens.dev/issue-cause';

@@ -2,8 +2,8 @@
 // and property tests and for the benchmark that indexes 10,000 domains in-process. Pure; nothing in
 // the operator imports it.
 
-import type { IdentityProvider, ScimDomain } from '../api/types.js';
-import { tokenFingerprint, tokenSha256 } from '../domain/token.js';
+import type { IdentityProvider, ScimDomain } from '../../src/api/types.js';
+import { tokenFingerprint, tokenSha256 } from '../../src/rules/token.js';
 
 export interface DomainFixture {
   name: string;

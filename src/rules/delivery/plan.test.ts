@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { LastDelivery, ScimDomain, ScimDomainStatus } from '../api/types.js';
-import { getCondition } from './conditions.js';
+import type { LastDelivery, ScimDomain, ScimDomainStatus } from '../../api/types.js';
+import { getCondition } from '../conditions.js';
 import {
   deliveryBackoffMs,
   planDelivery,
   recordDelivery,
   type DeliveryDecision,
   type DeliveryState,
-} from './delivery-plan.js';
-import type { Action, SecretView } from './domain-plan.js';
-import { generateToken, tokenFingerprint, tokenSha256 } from './token.js';
+} from './plan.js';
+import type { Action, SecretView } from '../scimdomain/plan.js';
+import { generateToken, tokenFingerprint, tokenSha256 } from '../token.js';
 
 const NOW = new Date('2026-01-10T12:00:00Z');
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString();

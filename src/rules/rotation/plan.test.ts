@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ScimDomain, ScimTokenRotation } from '../api/types.js';
-import type { NewToken, SecretView } from './domain-plan.js';
-import { planRotations, recordApplied, type RotationAction } from './rotation-plan.js';
-import { SEAL_ANNOTATION, createTokenSealer } from './token-seal.js';
-import { tokenSha256 } from './token.js';
+import type { ScimDomain, ScimTokenRotation } from '../../api/types.js';
+import type { NewToken, SecretView } from '../scimdomain/plan.js';
+import { planRotations, recordApplied, type RotationAction } from './plan.js';
+import { SEAL_ANNOTATION, createTokenSealer } from '../token-seal.js';
+import { tokenSha256 } from '../token.js';
 
 const sealer = createTokenSealer(Buffer.alloc(32, 1));
 

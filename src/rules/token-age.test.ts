@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimDomainStatus } from '../api/types.js';
 import type { Condition } from './conditions.js';
-import type { DomainPlan } from './domain-plan.js';
+import type { DomainPlan } from './scimdomain/plan.js';
 import { MAX_REQUEUE_MS, judgeTokenAge, parseMaxTokenAge, tokenExpiry, withTokenAge } from './token-age.js';
 
 const H = 3_600_000;

@@ -12,8 +12,8 @@ import {
   type ScimDomainSpec,
   type ScimDomainStatus,
   type TokenStatus,
-} from '../api/types.js';
-import { getCondition, type Condition } from './conditions.js';
+} from '../../api/types.js';
+import { getCondition, type Condition } from '../conditions.js';
 import {
   CAUSE_ANNOTATION,
   domainOwner,
@@ -34,9 +34,9 @@ import {
   type NewToken,
   type PlanDeps,
   type SecretView,
-} from './domain-plan.js';
-import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from './token.js';
-import { createTokenSealer } from './token-seal.js';
+} from './plan.js';
+import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from '../token.js';
+import { createTokenSealer } from '../token-seal.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures

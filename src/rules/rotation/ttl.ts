@@ -4,8 +4,8 @@
 //
 // "Completed" is final: Ready=True Rotated (rotatedAt is the instant) or Stalled=True (its
 // lastTransitionTime). A scheduled rotation never completes.
-import { ConditionType, RotationReason, type ScimTokenRotation } from '../api/types.js';
-import { getCondition } from './conditions.js';
+import { ConditionType, RotationReason, type ScimTokenRotation } from '../../api/types.js';
+import { getCondition } from '../conditions.js';
 
 export type TtlDecision =
   /** Not ours to delete (no TTL, scheduled, not completed, already being deleted). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ScimTokenRotation } from '../api/types.js';
-import type { Condition } from './conditions.js';
-import { rotationTtl } from './rotation-ttl.js';
+import type { ScimTokenRotation } from '../../api/types.js';
+import type { Condition } from '../conditions.js';
+import { rotationTtl } from './ttl.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const cond = (type: string, status: 'True' | 'False', reason: string, at: string): Condition => ({
