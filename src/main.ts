@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
 import { ScimDomainController } from './controllers/scimdomain/controller.js';
@@ -16,8 +15,8 @@ import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics, domainSamples } from './observability/metrics.js';
-import { countRequests } from './kube/request-counter.js';
-import { reuseConnections } from './kube/keep-alive.js';
+import { KubeClient } from './kube/client.js';
+import { loadConnection } from './kube/connection.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { scimDomainInformers } from './kube/scim-informers.js';
 import { Verifier, silenceTimeoutFor } from './verifier/verifier.js';
@@ -74,13 +73,12 @@ interface Parts {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-  reuseConnections(kc);
-
   const metrics = new Metrics();
-  countRequests(kc, (method) => metrics.recordKubeRequest(method));
+  // Every request counted by method (the issuance benchmark's "API requests per domain", SPEC §6).
+  const client = new KubeClient(await loadConnection(config.kubeconfig), {
+    onRequest: (method) => metrics.recordKubeRequest(method),
+    userAgent: 'scim-token-operator',
+  });
   const runsControllers = config.mode !== 'verifier';
   const runsVerifier = config.mode !== 'controller';
 
@@ -88,7 +86,7 @@ async function main(): Promise<void> {
   // leader or not; stopped last, after everything that reads it. Where the verifier reads it, its
   // watchdog follows --max-staleness.
   const domainInformers = scimDomainInformers(
-    kc,
+    client,
     config.namespaces,
     log,
     config.mode === 'verifier' ? 'verifier/scimdomains' : undefined,
@@ -114,7 +112,7 @@ async function main(): Promise<void> {
     const failpoint = failpointFrom(process.env);
     const controller = new ScimDomainController({
       config,
-      kc,
+      client,
       log,
       metrics,
       domains: domainInformers,
@@ -123,7 +121,6 @@ async function main(): Promise<void> {
       ...(failpoint ? { failpoint } : {}),
     });
     parts.operator = new ScimTokenOperator({
-      kc,
       log,
       reconcileAtStart: !config.leaderElection.enabled,
       shared: domainInformers,
@@ -133,7 +130,7 @@ async function main(): Promise<void> {
   if (runsVerifier) {
     parts.verifier = new Verifier({
       config,
-      kc,
+      client,
       log,
       metrics,
       dnsNames: ['localhost', hostname()],
@@ -153,7 +150,12 @@ async function main(): Promise<void> {
     log,
   });
   log.info(
-    { mode: config.mode, metrics: health.address, cluster: kc.getCurrentCluster()?.server },
+    {
+      mode: config.mode,
+      metrics: health.address,
+      cluster: client.server,
+      credentials: client.connection.source,
+    },
     'scim-token-operator starting',
   );
 
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
   }
   parts.elector = createLeaderElector({
     config: config.leaderElection,
-    kc,
+    client,
     log,
     hostname: instance,
     onStartedLeading: () => {

@@ -1,12 +1,13 @@
 // The controller process's lifecycle, and nothing else: one shared informer set (the ScimDomain
 // informers every controller and, in one process, the verifier read), the controllers that each own
 // their other watches, indexes, event routing and work queue (controllers/<name>/controller.ts), and
-// the order in which all of it starts and stops. Built on @dot-i/k8s-operator's Operator for
-// start()/init()/stop(), but its watchResource() is not used: it calls process.exit(1) when a watch
-// fails. Our watches go through kube/informer.ts, which re-lists and restarts with jittered backoff
-// instead (see README).
-import OperatorModule from '@dot-i/k8s-operator';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// the order in which all of it starts and stops. Watches go through kube/informer.ts, which
+// re-lists and restarts with jittered backoff when a watch fails.
+//
+// This was built on @dot-i/k8s-operator's Operator, for its start()/init()/stop() alone (its
+// watchResource() calls process.exit(1) when a watch fails, so it was never used). Importing it
+// loads all of @kubernetes/client-node — 77 MB of the controller's 150 MB budget — for ten lines of
+// lifecycle, which now live here (docs/design.md, "Dependencies").
 import type { Logger } from 'pino';
 
 /** What the operator needs of a watch: start it, stop it, know whether it has listed. */
@@ -28,7 +29,6 @@ export interface Controller {
 }
 
 export interface OperatorDeps {
-  kc: KubeConfig;
   log: Logger;
   /** Reconcile at once after the caches synced (no leader election), else on startReconciling(). */
   reconcileAtStart: boolean;
@@ -40,23 +40,10 @@ export interface OperatorDeps {
   controllers: readonly Controller[];
 }
 
-// A CommonJS package: under Node's ESM loader its default export sits on .default.
-const Operator = OperatorModule.default;
-
-export class ScimTokenOperator extends Operator {
+export class ScimTokenOperator {
   private started = false;
 
-  constructor(private readonly deps: OperatorDeps) {
-    super({
-      debug: (m: string) => deps.log.debug(m),
-      info: (m: string) => deps.log.info(m),
-      warn: (m: string) => deps.log.warn(m),
-      error: (m: string) => deps.log.error(m),
-    });
-    // The base class loaded the default kubeconfig; use the one --kubeconfig chose.
-    this.kubeConfig = deps.kc;
-    this.k8sApi = deps.kc.makeApiClient(CoreV1Api);
-  }
+  constructor(private readonly deps: OperatorDeps) {}
 
   private get allInformers(): Startable[] {
     return [...this.deps.shared, ...this.deps.controllers.flatMap((c) => c.informers)];
@@ -72,7 +59,7 @@ export class ScimTokenOperator extends Operator {
    * start here too unless leader election is on, in which case the elector calls startReconciling()
    * once this process holds the Lease.
    */
-  protected async init(): Promise<void> {
+  async start(): Promise<void> {
     await Promise.all(this.allInformers.map((i) => i.start()));
     this.started = true;
     if (this.deps.reconcileAtStart) this.startReconciling();
@@ -88,10 +75,5 @@ export class ScimTokenOperator extends Operator {
   async shutdown(): Promise<void> {
     await Promise.all(this.deps.controllers.map((c) => c.shutdown()));
     await Promise.all(this.deps.controllers.flatMap((c) => c.informers.map((i) => i.stop())));
-    super.stop();
-  }
-
-  override stop(): void {
-    void this.shutdown();
   }
 }

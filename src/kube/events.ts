@@ -8,7 +8,8 @@
 // a warning (the API server is struggling; the status says the same), and `flush` waits for what is
 // queued when the operator shuts down.
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { EventsApi } from './apis.js';
 import type { Logger } from 'pino';
 
 export const COMPONENT = 'scim-token-operator';
@@ -32,7 +33,7 @@ export class EventRecorder {
   private readonly instance: string;
 
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: EventsApi,
     private readonly log: Logger,
     private readonly now: () => Date,
     /** The pod (or host) that reports; at most 128 characters, as the API server requires. */

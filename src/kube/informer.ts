@@ -1,16 +1,14 @@
-// A list-watch cache that survives API server outages: wraps @kubernetes/client-node's informer
-// (ListWatch), which stops for good on its first 'error', and restarts it with a fresh list after an
-// exponential backoff with full jitter.
+// A list-watch cache that survives API server outages: runs list-then-watch cycles
+// (kube/list-watch.ts), each of which stops for good on its first error, and starts a new one with
+// a fresh list after an exponential backoff with full jitter.
 //
 // Owns: the object cache callers read (list/get), the add/update/delete events derived from it, the
 // restart policy (pure: `planRestart`) and what a failure may put in the log (`describeError`).
 //
-// The cache lives here, not in the ListWatch: every attempt gets a new ListWatch, and each fresh
-// list is diffed against our cache. That way objects deleted while we were disconnected produce
-// 'delete' events, unchanged objects produce nothing, and readers keep seeing the last known state
-// during an outage (as controller-runtime's cache does) instead of an empty cache. The ListWatch
-// keeps no objects at all: it is handed an empty list and sees watched objects as bookmarks, so it
-// only tracks the resourceVersion, re-lists on 410 and reports errors and (re)connects.
+// The cache lives here, not in the cycle: every attempt gets a new cycle, and each fresh list is
+// diffed against our cache. That way objects deleted while we were disconnected produce 'delete'
+// events, unchanged objects produce nothing, and readers keep seeing the last known state during an
+// outage (as controller-runtime's cache does) instead of an empty cache.
 //
 // Lists are read in pages (`limit`/`continue`, as client-go's pager does), so that a list of 10,000
 // objects is never one response held and parsed at once; the pages are one consistent snapshot, and
@@ -26,27 +24,22 @@
 // says when the cache was last known current (a list completed, or the watch said something), so a
 // reader can refuse to answer from a cache older than it tolerates.
 //
-// Quirks of client-node 1.4's ListWatch this module works around (see its dist/cache.js):
-// - start() resolves even when the list or the watch request fails; failure arrives as an 'error'
-//   event instead (and start() itself rejects if building the request fails, e.g. auth).
-// - a watch that ends with 410 Gone, or ends cleanly, is resumed internally (410: with a new
-//   list); only other failures emit 'error', after which it never restarts.
-// - stop() while the list is in flight does not stop it: the watch is opened anyway once the list
-//   returns. Our list function therefore refuses to return to a stale attempt.
-// - stop() aborts the watch, which emits an AbortError 'error'; stale attempts are ignored.
-// - those internal resumes have no backoff: a server or proxy that keeps answering the watch with
-//   410, or closing it at once, gets a tight list/watch loop. We count reconnects that follow each
-//   other quickly and turn a streak of them into a failure, which does back off.
+// A cycle resumes by itself without backoff (a watch timeout; a 410 Gone, with a new list): a
+// server or proxy that keeps answering the watch with 410, or closing it at once, would get a tight
+// list/watch loop. We count reconnects that follow each other quickly and turn a streak of them
+// into a failure, which does back off.
 
-import { ListWatch, Watch, addOrUpdateObject, deleteItems, deleteObject } from '@kubernetes/client-node';
-import type {
-  CacheMap,
-  Informer,
-  KubeConfig,
-  KubernetesListObject,
-  KubernetesObject,
-  ObjectCallback,
-} from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
+import {
+  ListWatchCycle,
+  addOrUpdateObject,
+  deleteMissing,
+  deleteObject,
+  type CacheMap,
+  type ObjectCallback,
+  type ObjectEvent,
+} from './list-watch.js';
 
 export interface InformerLog {
   info(o: object, m: string): void;
@@ -61,7 +54,7 @@ export interface InformerTimers {
 
 export interface InformerOptions<T extends KubernetesObject> {
   name: string;
-  kc: KubeConfig;
+  client: KubeClient;
   /** Watch path, e.g. `/apis/scim.example.com/v1alpha1/scimdomains`. */
   path: string;
   /** One page of the list: at most `limit` objects, from `continue` on (absent on the first page). */
@@ -131,7 +124,7 @@ export interface RestartPolicy {
   minBackoffMs: number;
   maxBackoffMs: number;
   resetBackoffAfterMs: number;
-  /** A reconnect of the same ListWatch this soon after the previous one counts as rapid. */
+  /** A reconnect of the same cycle this soon after the previous one counts as rapid. */
   rapidReconnectMs: number;
   /** This many rapid reconnects in a row are treated as a failure (and so back off). */
   maxRapidReconnects: number;
@@ -302,52 +295,13 @@ export function splitObjectKey(key: string): { namespace: string | undefined; na
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-// Thrown by our list function to a ListWatch that has been superseded, so it does not go on to open
-// a watch nobody will stop.
+// Thrown by our list function to a cycle that has been superseded, so it does not go on to open a
+// watch nobody will stop.
 class StaleAttemptError extends Error {
   override name = 'StaleAttemptError';
 }
 
 type Verb = 'add' | 'update' | 'delete';
-
-type ObjectEvent = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-/**
- * A Watch that hands every object event (transformed) to `onObject` instead of to the ListWatch,
- * which sees it as a BOOKMARK: it still follows the resourceVersion (and 410s, and errors), but
- * keeps no map of the objects — a second index of every object beside our cache. Every request asks
- * for bookmarks and a jittered server-side timeout; every event, bookmarks included, is reported
- * to `onEvent` first.
- */
-function objectEventsWatch<T extends KubernetesObject>(
-  kc: KubeConfig,
-  transform: (obj: T) => T,
-  onObject: (phase: ObjectEvent, obj: T) => void,
-  onEvent: () => void,
-  timeoutSeconds: () => number,
-): Watch {
-  const watch = new Watch(kc);
-  const open = watch.watch.bind(watch);
-  watch.watch = (path, queryParams, callback, done) =>
-    open(
-      path,
-      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds() },
-      (phase, apiObj, watchObj) => {
-        onEvent();
-        if ((phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') && isObject(apiObj)) {
-          const obj = transform(apiObj as T);
-          onObject(phase, obj);
-          callback('BOOKMARK', obj, watchObj);
-        } else callback(phase, apiObj, watchObj);
-      },
-      done,
-    );
-  return watch;
-}
-
-function isObject(v: unknown): v is object {
-  return typeof v === 'object' && v !== null;
-}
 
 export class RestartingInformer<T extends KubernetesObject> {
   private readonly opts: InformerOptions<T>;
@@ -362,7 +316,7 @@ export class RestartingInformer<T extends KubernetesObject> {
 
   // Bumped whenever an attempt ends (failure or stop); callbacks from older attempts are ignored.
   private attempt = 0;
-  private current: Informer<T> | undefined;
+  private current: ListWatchCycle<T> | undefined;
   private failures = 0;
   private listedAtMs: number | undefined;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -422,7 +376,7 @@ export class RestartingInformer<T extends KubernetesObject> {
 
   /**
    * Called after every re-list once synced: after a restart that followed an error, and after
-   * client-node re-lists by itself on 410 Gone. Events may have been missed during the gap (the
+   * a cycle re-lists by itself on 410 Gone. Events may have been missed during the gap (the
    * diff covers objects, not side effects such as a failed reconcile), so callers re-enqueue all.
    */
   onRestart(cb: () => void): void {
@@ -487,7 +441,7 @@ export class RestartingInformer<T extends KubernetesObject> {
     };
 
     const transform = this.opts.transform ?? ((obj: T) => obj);
-    // The list goes into our cache here; the ListWatch gets only its resourceVersion to watch from.
+    // The list goes into our cache here; the cycle keeps only its resourceVersion to watch from.
     const listFn = async (): Promise<KubernetesListObject<T>> => {
       const list = await listAllPages(this.opts.list, {
         ...(this.opts.pageSize !== undefined ? { pageSize: this.opts.pageSize } : {}),
@@ -498,12 +452,15 @@ export class RestartingInformer<T extends KubernetesObject> {
       });
       if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
       this.applyList(list);
-      return { ...list, items: [] };
+      return list;
     };
-    // Watched objects go into our cache from the Watch (see objectEventsWatch).
-    const onObject = (phase: ObjectEvent, obj: T): void => {
-      if (!isCurrent()) void informer.stop();
-      else if (phase === 'DELETED') deleteObject(this.cache, obj, this.callbacks.delete);
+    const onObject = (phase: ObjectEvent, raw: T): void => {
+      if (!isCurrent()) {
+        void informer.stop();
+        return;
+      }
+      const obj = transform(raw);
+      if (phase === 'DELETED') deleteObject(this.cache, obj, this.callbacks.delete);
       else addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
     };
     // Any event of the current watch, bookmarks included, says the stream is alive and the cache
@@ -513,20 +470,20 @@ export class RestartingInformer<T extends KubernetesObject> {
       progress();
       this.currentAtMs = this.lastProgressAtMs;
     };
-    const informer: Informer<T> = new ListWatch<T>(
-      this.opts.path,
-      objectEventsWatch(this.opts.kc, transform, onObject, onEvent, () =>
-        watchTimeoutSeconds(this.random, this.opts.minWatchTimeoutMs),
-      ),
-      listFn,
-      false,
-      this.opts.labelSelector,
-    );
+    const informer = new ListWatchCycle<T>({
+      client: this.opts.client,
+      path: this.opts.path,
+      ...(this.opts.labelSelector !== undefined ? { labelSelector: this.opts.labelSelector } : {}),
+      list: listFn,
+      onObject,
+      onEvent,
+      timeoutSeconds: () => watchTimeoutSeconds(this.random, this.opts.minWatchTimeoutMs),
+    });
     this.current = informer;
 
     informer.on('error', (err?: unknown) => this.fail(attempt, informer, err));
 
-    // 'connect' fires each time the ListWatch (re)starts a list or watch, including its own resumes.
+    // 'connect' fires each time the cycle (re)starts a list or watch, including its own resumes.
     let lastConnectAtMs: number | undefined;
     let streak = 0;
     informer.on('connect', () => {
@@ -535,8 +492,8 @@ export class RestartingInformer<T extends KubernetesObject> {
       if (lastConnectAtMs !== undefined) {
         streak = rapidReconnectStreak(streak, now - lastConnectAtMs, this.policy);
         if (streak >= this.policy.maxRapidReconnects) {
-          // The ListWatch goes on with this cycle regardless: a list is refused by listFn, and a
-          // watch is one the server (which is closing them at once) ends by itself.
+          // The cycle goes on regardless: a list is refused by listFn, and a watch is one the
+          // server (which is closing them at once) ends by itself.
           this.fail(attempt, informer, new Error(`watch reconnected ${streak} times in quick succession`));
           return;
         }
@@ -558,7 +515,7 @@ export class RestartingInformer<T extends KubernetesObject> {
    * Checks the attempt for silence a few times per `silenceTimeoutMs` until it ends; a silent one is
    * failed like an erroring one (a fresh list after a jittered backoff).
    */
-  private armWatchdog(attempt: number, informer: Informer<T>): void {
+  private armWatchdog(attempt: number, informer: ListWatchCycle<T>): void {
     if (this.watchdogTimer !== undefined) this.timers.clearTimeout(this.watchdogTimer);
     const check = (): void => {
       this.watchdogTimer = undefined;
@@ -580,7 +537,7 @@ export class RestartingInformer<T extends KubernetesObject> {
 
   private applyList(list: KubernetesListObject<T>): void {
     const items = list.items ?? [];
-    deleteItems(this.cache, items, this.callbacks.delete);
+    deleteMissing(this.cache, items, this.callbacks.delete);
     for (const obj of items) addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
     this.listedAtMs = this.now();
     this.lastProgressAtMs = this.listedAtMs;
@@ -605,10 +562,10 @@ export class RestartingInformer<T extends KubernetesObject> {
     }
   }
 
-  private fail(attempt: number, informer: Informer<T>, err: unknown): void {
+  private fail(attempt: number, informer: ListWatchCycle<T>, err: unknown): void {
     if (attempt !== this.attempt || this.stopped) return;
     this.attempt++;
-    // The ListWatch has aborted its own request already; stop() also keeps it from resuming.
+    // The cycle has ended its own request already; stop() also keeps it from resuming.
     void informer.stop();
     if (this.current === informer) this.current = undefined;
 

@@ -1,4 +1,6 @@
-import { KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import { KubeClient } from './client.js';
+import { connectionFrom } from './connection.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_LEASE_NAME,
@@ -479,19 +481,13 @@ describe('createLeaderElector', () => {
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
   };
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const client = new KubeClient(connectionFrom({ server: 'https://127.0.0.1:1' }, 'test'));
   const callbacks = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined, log: quiet };
 
   it('uses the Lease of the pod namespace and an identity of hostname and a unique part', () => {
     const e = createLeaderElector({
       config,
-      kc,
+      client,
       hostname: 'operator-7d9f-abcde',
       unique: 'u-1',
       readServiceAccountNamespace: () => 'scim-system',
@@ -505,7 +501,7 @@ describe('createLeaderElector', () => {
   it('prefers --leader-election-namespace, and fails naming it when there is none', () => {
     const e = createLeaderElector({
       config: { ...config, namespace: 'ops' },
-      kc,
+      client,
       hostname: 'h',
       ...callbacks,
     });
@@ -513,7 +509,7 @@ describe('createLeaderElector', () => {
     expect(() =>
       createLeaderElector({
         config,
-        kc,
+        client,
         hostname: 'h',
         readServiceAccountNamespace: () => undefined,
         ...callbacks,

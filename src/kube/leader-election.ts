@@ -23,7 +23,9 @@
 // with the clock, sleep and randomness injectable.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { leasesApi } from './apis.js';
+import type { KubeClient } from './client.js';
 import type { LeaderElectionConfig } from '../config.js';
 import { describeError, isConflict, isNotFound } from './errors.js';
 
@@ -230,8 +232,8 @@ export interface LeaseClient {
   replace(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
 }
 
-export function leaseClient(kc: KubeConfig): LeaseClient {
-  const api = kc.makeApiClient(CoordinationV1Api);
+export function leaseClient(client: KubeClient): LeaseClient {
+  const api = leasesApi(client);
   return {
     async read(namespace, name) {
       try {
@@ -246,13 +248,22 @@ export function leaseClient(kc: KubeConfig): LeaseClient {
   };
 }
 
+/**
+ * A MicroTime as the API server reads it (RFC 3339, exactly six fractional digits): the body is sent
+ * as JSON, so the typed field carries this string.
+ */
+export function formatMicroTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export function leaseBody(
   namespace: string,
   name: string,
   record: LeaseRecord,
   resourceVersion: string | undefined,
 ): V1Lease {
-  const micro = (d: Date | undefined) => (d === undefined ? undefined : new V1MicroTime(d.getTime()));
+  const micro = (d: Date | undefined) =>
+    d === undefined ? undefined : (formatMicroTime(d) as unknown as V1MicroTime);
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -595,7 +606,7 @@ export interface CreateLeaderElectorOptions extends Pick<
 > {
   /** `config.leaderElection`. */
   config: LeaderElectionConfig;
-  kc: KubeConfig;
+  client: KubeClient;
   /** The readable part of the identity: the pod name (POD_NAME, set by the chart) or the hostname. */
   hostname: string;
   /** Default: a random UUID, so a restarted process is a new candidate. */
@@ -620,7 +631,7 @@ function readServiceAccountNamespaceFile(): string | undefined {
 export function createLeaderElector(opts: CreateLeaderElectorOptions): LeaderElector {
   const { config } = opts;
   return new LeaderElector({
-    client: leaseClient(opts.kc),
+    client: leaseClient(opts.client),
     namespace: resolveLeaseNamespace(
       config.namespace,
       opts.readServiceAccountNamespace ?? readServiceAccountNamespaceFile,

@@ -1,13 +1,10 @@
 // Restarting informers for this operator's custom resources, one per watched namespace (or one
 // cluster-wide when the list is empty). Shared by the controllers and the verifier. Their cached
 // objects keep neither managedFields nor the last-applied-configuration annotation (kube/trim.ts).
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { DOMAIN_PLURAL, GROUP, VERSION, type ScimDomain } from '../api/types.js';
+import { customObjectsApi } from './apis.js';
+import type { KubeClient } from './client.js';
 import { RestartingInformer, type InformerLog } from './informer.js';
 import { withoutApplyBookkeeping } from './trim.js';
 
@@ -30,7 +27,7 @@ export interface CustomResourceInformerOptions {
 export const DOMAIN_INFORMER_MAX_BACKOFF_MS = 5_000;
 
 export function customResourceInformers<T extends KubernetesObject>(
-  kc: KubeConfig,
+  client: KubeClient,
   plural: string,
   namespaces: readonly string[],
   log: InformerLog,
@@ -41,13 +38,13 @@ export function customResourceInformers<T extends KubernetesObject>(
     minWatchTimeoutMs,
   }: CustomResourceInformerOptions = {},
 ): RestartingInformer<T>[] {
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const custom = customObjectsApi(client);
   const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
   return scopes.map(
     (ns) =>
       new RestartingInformer<T>({
         name: ns ? `${namePrefix}/${ns}` : namePrefix,
-        kc,
+        client,
         path: ns
           ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`
           : `/apis/${GROUP}/${VERSION}/${plural}`,
@@ -79,13 +76,13 @@ export function customResourceInformers<T extends KubernetesObject>(
 
 /** The ScimDomain informers every replica runs, shared by the controllers and the verifier. */
 export function scimDomainInformers(
-  kc: KubeConfig,
+  client: KubeClient,
   namespaces: readonly string[],
   log: InformerLog,
   namePrefix = DOMAIN_PLURAL,
   { silenceTimeoutMs, minWatchTimeoutMs }: { silenceTimeoutMs?: number; minWatchTimeoutMs?: number } = {},
 ): RestartingInformer<ScimDomain>[] {
-  return customResourceInformers<ScimDomain>(kc, DOMAIN_PLURAL, namespaces, log, {
+  return customResourceInformers<ScimDomain>(client, DOMAIN_PLURAL, namespaces, log, {
     namePrefix,
     maxBackoffMs: DOMAIN_INFORMER_MAX_BACKOFF_MS,
     ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:tls';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../kube/client.js';
+import { connectionFrom } from '../kube/connection.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.js';
 import { createLogger } from '../observability/logger.js';
@@ -12,13 +13,8 @@ import { generateSelfSigned } from './tls.js';
 import { Verifier, indexStaleness, silenceTimeoutFor } from './verifier.js';
 
 // An API server nobody answers on: the watches fail and back off; this file is about the listener.
-const kc = new KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-  users: [{ name: 'none' }],
-  contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-  currentContext: 'none',
-});
+// Nothing listens there: the informer never syncs, which is what these tests need.
+const client = new KubeClient(connectionFrom({ server: 'https://127.0.0.1:1' }, 'test'));
 const log = createLogger({ level: 'silent' });
 const running: Verifier[] = [];
 
@@ -47,7 +43,7 @@ async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
 describe('Verifier', () => {
   it('listens before the index is synced, and is not ready until then', async () => {
     const config = parseConfig(['--verify-addr', '127.0.0.1:0', '--verify-insecure'], {});
-    const v = new Verifier({ config, kc, log, metrics: new Metrics({ defaultMetrics: false }) });
+    const v = new Verifier({ config, client, log, metrics: new Metrics({ defaultMetrics: false }) });
     running.push(v);
     const server = await v.start();
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -68,7 +64,7 @@ describe('Verifier', () => {
     );
     const v = new Verifier({
       config,
-      kc,
+      client,
       log,
       metrics: new Metrics({ defaultMetrics: false }),
       tlsRefreshMs: 50,
@@ -88,7 +84,7 @@ describe('Verifier', () => {
     const config = parseConfig(['--verify-addr', '127.0.0.1:0'], {});
     const v = new Verifier({
       config,
-      kc,
+      client,
       log,
       metrics: new Metrics({ defaultMetrics: false }),
       now: () => now,

@@ -15,7 +15,7 @@
 // Draining (SPEC §4 "Graceful"): after `beginDrain()` `/readyz` fails so that endpoints and proxies
 // move away, while requests are still answered, each with `Connection: close`, until main.ts stops it.
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/client.js';
 import type { ScimDomain } from '../api/types.js';
 import type { Config } from '../config.js';
 import { type RestartingInformer, describeError } from '../kube/informer.js';
@@ -35,7 +35,7 @@ import { TokenIndex, type TokenIndexOptions } from './token-index.js';
 
 export interface VerifierDeps {
   config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'verifier'>;
-  kc: KubeConfig;
+  client: KubeClient;
   log: Logger;
   metrics: Pick<Metrics, 'recordVerifyRequest' | 'setIndexStalenessSource'>;
   now?: () => Date;
@@ -101,7 +101,7 @@ export class Verifier {
     this.ownsInformers = deps.informers === undefined;
     this.informers =
       deps.informers ??
-      scimDomainInformers(deps.kc, deps.config.namespaces, deps.log, 'verifier/scimdomains', {
+      scimDomainInformers(deps.client, deps.config.namespaces, deps.log, 'verifier/scimdomains', {
         silenceTimeoutMs: silenceTimeoutFor(deps.config.verifier.maxStalenessMs),
         minWatchTimeoutMs: deps.config.minWatchTimeoutMs,
       });

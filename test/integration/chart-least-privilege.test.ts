@@ -27,7 +27,7 @@ import {
 } from '../../src/kube/leader-election.js';
 import { helmBinary, kubectl, normalizeCanIList, renderText, writeTokenKubeconfig } from './support/chart.js';
 import { useTestNamespace } from './support/context.js';
-import { ROOT, RUN_LABEL, loadKubeConfig, waitFor } from './support/kube.js';
+import { ROOT, RUN_LABEL, kubeClientOf, loadKubeConfig, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
@@ -381,7 +381,7 @@ describe('installed for watched namespaces (a Role in each)', () => {
     const stopped: StoppedReason[] = [];
     let leading = false;
     const elector = new LeaderElector({
-      client: leaseClient(kc),
+      client: leaseClient(kubeClientOf(kc)),
       namespace: install.namespace,
       identity: 'least-privilege-check',
       leaseDurationMs: 4_000,
@@ -395,7 +395,8 @@ describe('installed for watched namespaces (a Role in each)', () => {
     });
     void elector.run();
     await waitFor('the elector to lead', () => (leading ? true : undefined));
-    const lease = () => leaseClient(ctx.kc).read(install.namespace, elector.lease.split('/')[1]!);
+    const lease = () =>
+      leaseClient(kubeClientOf(ctx.kc)).read(install.namespace, elector.lease.split('/')[1]!);
     const first = recordFromLease((await lease())!);
     await waitFor('a renewal', async () => {
       const r = recordFromLease((await lease())!);

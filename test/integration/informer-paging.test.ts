@@ -12,7 +12,7 @@ import {
   withoutManagedFields,
 } from '../../src/kube/trim.js';
 import { useTestNamespace } from './support/context.js';
-import { GROUP, VERSION, waitFor } from './support/kube.js';
+import { GROUP, VERSION, kubeClientOf, waitFor } from './support/kube.js';
 
 const ctx = useTestNamespace('paging');
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
@@ -115,7 +115,7 @@ describe('paged lists', () => {
     const asked: ListPage[] = [];
     const informer = new RestartingInformer<ScimDomain>({
       name: 'test/scimdomains',
-      kc: ctx.kc,
+      client: kubeClientOf(ctx.kc),
       path: `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/scimdomains`,
       list: domainPages(asked),
       pageSize: 2,
@@ -166,7 +166,7 @@ describe('paged lists', () => {
     const asked: ListPage[] = [];
     const informer = new RestartingInformer<V1Secret>({
       name: 'test/secrets',
-      kc: ctx.kc,
+      client: kubeClientOf(ctx.kc),
       path: `/api/v1/namespaces/${ctx.namespace}/secrets`,
       labelSelector: selector,
       list: (page) => {

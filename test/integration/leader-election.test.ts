@@ -17,7 +17,7 @@ import {
   type StoppedReason,
 } from '../../src/kube/leader-election.js';
 import { useTestNamespace } from './support/context.js';
-import { waitFor } from './support/kube.js';
+import { kubeClientOf, waitFor } from './support/kube.js';
 import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim } from './support/scim.js';
 
@@ -30,7 +30,7 @@ const quiet = {
 };
 
 async function readLease(name: string): Promise<LeaseRecord | undefined> {
-  const lease = await leaseClient(ctx.kc).read(ctx.namespace, name);
+  const lease = await leaseClient(kubeClientOf(ctx.kc)).read(ctx.namespace, name);
   return lease ? recordFromLease(lease) : undefined;
 }
 
@@ -51,7 +51,7 @@ describe('the elector on the API server', () => {
 
   function candidate(lease: string, identity: string): Candidate {
     let partitioned = false;
-    const real = leaseClient(ctx.kc);
+    const real = leaseClient(kubeClientOf(ctx.kc));
     const cut = () => Promise.reject(Object.assign(new Error('partitioned'), { code: 503 }));
     // The same API server, but the network can be cut for this candidate alone.
     const client: LeaseClient = {

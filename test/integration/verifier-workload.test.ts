@@ -6,7 +6,7 @@ import { V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_LEASE_NAME, leaseClient } from '../../src/kube/leader-election.js';
 import { useTestNamespace } from './support/context.js';
-import { waitFor } from './support/kube.js';
+import { kubeClientOf, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
@@ -102,7 +102,7 @@ it('keeps verifying after losing the leadership in one process: only its control
   );
 
   // Another identity takes the Lease, as a replica that saw it expire would.
-  const leases = leaseClient(ctx.kc);
+  const leases = leaseClient(kubeClientOf(ctx.kc));
   const lease = (await leases.read(ctx.namespace, DEFAULT_LEASE_NAME))!;
   lease.spec = {
     ...lease.spec,

@@ -5,7 +5,7 @@
 // only wires it (moved here unchanged from operator.ts, which keeps the lifecycle only).
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   DOMAIN_KIND,
@@ -38,6 +38,8 @@ import { describeError } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
 import type { TokenSealer } from '../../rules/token-seal.js';
 import { GenerationHistories } from './generation-history.js';
+import { coreApi, customObjectsApi } from '../../kube/apis.js';
+import type { KubeClient } from '../../kube/client.js';
 import { Expectations } from '../../kube/expectations.js';
 import { RestartingInformer, objectKey } from '../../kube/informer.js';
 import { customResourceInformers } from '../../kube/scim-informers.js';
@@ -50,7 +52,7 @@ export interface ScimDomainControllerDeps {
     Config,
     'namespaces' | 'minWatchTimeoutMs' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs' | 'delivery'
   >;
-  kc: KubeConfig;
+  client: KubeClient;
   log: Logger;
   metrics: Metrics;
   /** The shared ScimDomain informers: routed from here, started and stopped by the operator. */
@@ -188,25 +190,31 @@ export class ScimDomainController {
   private reconciling = false;
 
   constructor(private readonly deps: ScimDomainControllerDeps) {
-    const { config, kc, log, metrics } = deps;
+    const { config, client, log, metrics } = deps;
     const now = deps.now ?? (() => new Date());
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
+    const core = coreApi(client);
+    const custom = customObjectsApi(client);
     this.events = new EventRecorder(core, log, now, deps.instance);
     const scopes: (string | undefined)[] =
       config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
 
     this.domains = deps.domains;
-    this.rotations = customResourceInformers<ScimTokenRotation>(kc, ROTATION_PLURAL, config.namespaces, log, {
-      minWatchTimeoutMs: config.minWatchTimeoutMs,
-    });
+    this.rotations = customResourceInformers<ScimTokenRotation>(
+      client,
+      ROTATION_PLURAL,
+      config.namespaces,
+      log,
+      {
+        minWatchTimeoutMs: config.minWatchTimeoutMs,
+      },
+    );
     this.rotationIndex = new RotationIndex(this.rotations);
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.secrets = scopes.map(
       (ns) =>
         new RestartingInformer<V1Secret>({
           name: `secrets${ns ? `/${ns}` : ''}`,
-          kc,
+          client,
           path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
           labelSelector: selector,
           list: ({ limit, continue: _continue }) =>

@@ -2,7 +2,6 @@
 // plan and its rotations wrote nothing): decide (pure, rules/delivery/plan.ts), then read the
 // credentials Secret live and call the identity provider (delivery/entra.ts), then return the
 // status write and Events that record the outcome, for the reconciler's one apply loop.
-import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { SECRET_TYPE } from '../../api/types.js';
 import { clean, type Deliverer } from '../../delivery/entra.js';
@@ -16,9 +15,10 @@ import {
 import type { Action } from '../../rules/scimdomain/plan.js';
 import { describeError, isNotFound } from '../../kube/errors.js';
 import { readSecret } from './gather.js';
+import type { CoreApi } from '../../kube/apis.js';
 
 export interface DeliveryDeps {
-  core: CoreV1Api;
+  core: CoreApi;
   deliverer: Deliverer;
   /** Counts each finished attempt (scim_deliveries_total). */
   onDelivery?: (result: 'success' | 'failure') => void;

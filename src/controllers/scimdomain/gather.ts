@@ -3,7 +3,7 @@
 // it is trusted only as far as the writes are guarded: every Secret write carries a precondition
 // (create fails if the name exists, replace carries the resourceVersion), our own writes are waited
 // for (expectations), and after a refused create the next attempt reads the Secrets live.
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { ScimDomain } from '../../api/types.js';
 import {
   effectiveSecretName,
@@ -12,6 +12,7 @@ import {
   type SecretView,
 } from '../../rules/scimdomain/plan.js';
 import { isNotFound } from '../../kube/errors.js';
+import type { CoreApi } from '../../kube/apis.js';
 
 export interface DomainCache {
   get(name: string, namespace?: string): ScimDomain | undefined;
@@ -37,7 +38,7 @@ export function toSecretView(s: V1Secret): SecretView {
 }
 
 export async function readSecret(
-  core: CoreV1Api,
+  core: CoreApi,
   namespace: string,
   name: string,
 ): Promise<SecretView | undefined> {
@@ -71,7 +72,7 @@ export function secretNames(domain: ScimDomain): string[] {
 
 export async function gatherDomain(
   cache: DomainCache,
-  core: CoreV1Api,
+  core: CoreApi,
   namespace: string,
   name: string,
   secrets?: SecretCache,

@@ -1,7 +1,7 @@
 // The ScimDomain controller's reconcile: gather -> plan (pure, src/rules/scimdomain/plan.ts) -> apply.
 // Every write carries the resourceVersion it was planned from; a conflict means re-read and
 // re-plan (SPEC §2.6), never a blind retry.
-import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   API_VERSION,
@@ -41,6 +41,7 @@ import { gatherDomain, secretNames, type DomainCache, type SecretCache } from '.
 import { deleteExpiredRotations } from './rotation-ttl.js';
 import { deliverIfDue } from './deliver.js';
 import type { Deliverer } from '../../delivery/entra.js';
+import type { CoreApi, CustomObjectsApi } from '../../kube/apis.js';
 
 export const CONTROLLER_NAME = 'scimdomain';
 
@@ -72,7 +73,7 @@ class SecretWriteRefused extends Error {
 }
 
 export interface DomainReconcilerDeps {
-  core: CoreV1Api;
+  core: CoreApi;
   custom: CustomObjectsApi;
   cache: DomainCache;
   /** Our labelled Secrets; absent: every reconcile reads its Secrets live. */

@@ -2,11 +2,11 @@
 // decision is src/rules/rotation/ttl.ts). Runs only from a reconcile that has nothing else to write,
 // under the domain's key like every other write for it. Each delete is conditional on the UID and
 // resourceVersion it was decided on, so a re-created or edited object is never deleted by mistake.
-import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, ROTATION_PLURAL, VERSION, type ScimTokenRotation } from '../../api/types.js';
 import { rotationTtl } from '../../rules/rotation/ttl.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
+import type { CustomObjectsApi } from '../../kube/apis.js';
 
 /** Deletes the expired rotations; returns when to look again for the others, if any wait. */
 export async function deleteExpiredRotations(

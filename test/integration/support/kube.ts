@@ -14,11 +14,18 @@ import {
   type KubernetesObject,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { KubeClient } from '../../../src/kube/client.js';
+import { connectionFromKubeconfigText } from '../../../src/kube/connection.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const RUN_LABEL = 'scim.tokens.dev/test-run';
 export const GROUP = 'scim.tokens.dev';
 export const VERSION = 'v1alpha1';
+
+/** The operator's own client (kube/client.ts) with the credentials of `kc`. */
+export function kubeClientOf(kc: KubeConfig): KubeClient {
+  return new KubeClient(connectionFromKubeconfigText(kc.exportConfig(), path.join(ROOT, 'kubeconfig')));
+}
 
 export function loadKubeConfig(file: string): KubeConfig {
   const kc = new KubeConfig();
