@@ -3,11 +3,12 @@
 //
 //   npm run bench                                   # own control plane in .cluster-bench/, all figures
 //   npm run bench -- --kubeconfig .cluster/kubeconfig   # an existing cluster (dedicated namespaces)
-//   npm run bench -- --skip verify,startup --rotations 100
+//   npm run bench -- --skip verify,curve --rotations 100 --sizes 1000,5000
 //
 // Order: the verifier benchmark first (bench/verify.ts as a child process, CPU-bound, while the
-// control plane is idle), then issuance of 1,000 domains, revocation propagation with those 1,000
-// loaded, then the rest up to 10,000 and the operator's start-up and memory with them. Loopback only;
+// control plane is idle), then issuance of 1,000 domains beside its same-writes baseline, revocation
+// propagation with those 1,000 loaded, then the cost curve (bench/curve.ts): each workload's start-up,
+// initial list and memory at 1,000, 10,000 and 30,000 domains, with a linear fit. Loopback only;
 // every phase has a time limit and the whole run one more (--time-limit, minutes). The namespaces are
 // deleted at the end (with its own control plane, the plane is removed altogether).
 import { spawn } from 'node:child_process';
@@ -20,14 +21,15 @@ import { benchCluster, createNamespace, deleteNamespace, ROOT, type BenchCluster
 import { machine, type Machine } from './lib/machine.js';
 import { buildOperator, type BenchOperator } from './lib/operator.js';
 import { runPropagation, type PropagationResult } from './propagation.js';
-import { runStartup, type StartupResult } from './startup.js';
+import { at, memoryRequestMiB, runCurve, WORKLOADS, type CurveResult } from './curve.js';
 
 const { values: args } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
     skip: { type: 'string', default: '' },
     domains: { type: 'string', default: '1000' },
-    'scale-domains': { type: 'string', default: '10000' },
+    // The cost curve's sizes; the first at least --domains.
+    sizes: { type: 'string', default: '1000,10000,30000' },
     rotations: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '32' },
     restarts: { type: 'string', default: '3' },
@@ -42,7 +44,7 @@ const { values: args } = parseArgs({
 });
 const skip = new Set(args.skip.split(',').filter(Boolean));
 const DOMAINS = Number(args.domains);
-const SCALE = Number(args['scale-domains']);
+const SIZES = args.sizes.split(',').map(Number);
 const ROTATIONS = Number(args.rotations);
 const CONCURRENCY = Number(args.concurrency);
 const RESTARTS = Number(args.restarts);
@@ -107,7 +109,7 @@ interface Results {
   issuance?: IssuanceResult;
   propagation?: PropagationResult;
   verifier?: Omit<VerifierFigures, 'markdown'>;
-  startup?: StartupResult;
+  curve?: CurveResult;
 }
 
 const yes = (b: boolean) => (b ? 'yes' : '**no**');
@@ -119,7 +121,7 @@ function markdown(r: Results, verifierMd: string): string {
   const i = r.issuance;
   if (i) {
     rows.push(
-      `| issuance: ${n0(i.domains)} ScimDomains applied at once (client concurrency ${i.clientConcurrency}) → all Ready | ${i.seconds} s = **${i.domainsPerSecond} domains/s** | the client alone creates ${n0(i.domains)}: ${i.baseline.createSeconds} s (${i.baseline.createPerSecond}/s); with a new TLS connection per request (client-node's default) ${i.baseline.perRequestTlsCreateSeconds} s (${i.baseline.perRequestTlsCreatePerSecond}/s) | ≥ 100/s | ${yes(i.met.domainsPerSecond)} |`,
+      `| issuance: ${n0(i.domains)} ScimDomains applied at once (client concurrency ${i.clientConcurrency}) → all Ready | ${i.seconds} s = ${i.domainsPerSecond} domains/s; **ratio ${i.ratio}** | the same writes per domain without the operator (its client, ${i.baseline.sameWrites.workers} workers): ${i.baseline.sameWrites.seconds} s (${i.baseline.sameWrites.domainsPerSecond}/s); the client's creates alone: ${i.baseline.createSeconds} s (${i.baseline.createPerSecond}/s) | ratio ≥ ${i.targets.ratio} | ${yes(i.met.ratio)} |`,
       `| API requests per domain (operator, client side, watches excluded) | **${i.requestsPerDomain.settled}** settled (${i.requestsPerDomain.atAllReady} at all-Ready): ${Object.entries(
         i.requestsByMethod.settled,
       )
@@ -130,21 +132,26 @@ function markdown(r: Results, verifierMd: string): string {
   const p = r.propagation;
   if (p) {
     rows.push(
-      `| revocation propagation, ${n0(p.domainsLoaded)} domains loaded, ${p.rotations} sequential rotations: POST returned → first 401 | p50 ${p.latencyMs.p50} / p95 ${p.latencyMs.p95} / **p99 ${p.latencyMs.p99}** / max ${p.latencyMs.max} ms | the same poll on an already-rejected token: p50 ${p.baselineMs.p50} / p99 ${p.baselineMs.p99} ms | p99 < 250 ms | ${yes(p.met)} |`,
+      `| revocation propagation, ${n0(p.domainsLoaded)} domains loaded, ${p.rotations} sequential rotations: POST returned → first 401 | p50 ${p.latencyMs.p50} / p95 ${p.latencyMs.p95} / **p99 ${p.latencyMs.p99}** / max ${p.latencyMs.max} ms | the same poll on an already-rejected token: p50 ${p.baselineMs.p50} / p99 ${p.baselineMs.p99} ms | p99 < 100 ms | ${yes(p.met)} |`,
     );
   }
   const v = r.verifier;
   if (v) {
     rows.push(
-      `| verifier, ${n0(v.domains)} domains indexed (bench/verify.ts) | ${n0(v.verify.requestsPerSecond)} req/s, p99 ${v.verify.p99Ms.toFixed(3)} ms; **ratio ${v.ratio}** | bare node:http 200: ${n0(v.bare.requestsPerSecond)} req/s, p99 ${v.bare.p99Ms.toFixed(3)} ms | ratio ≥ ${v.targets.ratio.target} | ${yes(v.targets.ratio.met)} |`,
+      `| verifier, ${n0(v.domains)} domains indexed (bench/verify.ts) | ${n0(v.verify.requestsPerSecond)} req/s, p99 ${v.verify.p99Ms.toFixed(3)} ms; **ratio ${v.ratio}** | bare node:http 200: ${n0(v.bare.requestsPerSecond)} req/s, p99 ${v.bare.p99Ms.toFixed(3)} ms | ratio ≥ ${v.targets.ratio.target}, p99 ≤ ${v.targets.p99Ms.target} ms | ${yes(v.targets.ratio.met && v.targets.p99Ms.met)} |`,
     );
   }
-  const s = r.startup;
-  if (s) {
-    rows.push(
-      `| start-up (process start → /readyz 200) with ${n0(s.domains)} domains, median of ${s.runs.length} | **${(s.readyMs / 1000).toFixed(2)} s** | bare node http: ${(s.baseline.bareNode.readyMs / 1000).toFixed(2)} s; operator, empty namespace: ${(s.baseline.emptyOperator.readyMs / 1000).toFixed(2)} s | ≤ 10 s | ${yes(s.met.ready)} |`,
-      `| RSS with ${n0(s.domains)} domains (after restart, settled; peak) | ${s.rssMB} MB; **peak ${s.peakRssMB} MB**; the operator that issued them: ${s.rssAfterIssuingMB} MB | bare node http: ${s.baseline.bareNode.rssMB} MB; operator, empty namespace: ${s.baseline.emptyOperator.rssMB} MB | ≤ 200 MB | ${yes(s.met.rss)} |`,
-    );
+  const c = r.curve;
+  if (c) {
+    for (const w of WORKLOADS) {
+      const point = c.workloads[w].points.find((x) => x.domains === c.targets.at);
+      if (!point) continue;
+      const empty = c.workloads[w].empty;
+      rows.push(
+        `| ${w} start-up (process start → /readyz 200) with ${n0(point.domains)} domains, median of ${point.runs.length} | **${(point.readyMs / 1000).toFixed(2)} s** | empty namespace: ${(empty.readyMs / 1000).toFixed(2)} s; bare node http: ${(c.bareNode.readyMs / 1000).toFixed(2)} s | ≤ ${c.targets.readyMs / 1000} s | ${yes(c.met[w].ready)} |`,
+        `| ${w} RSS with ${n0(point.domains)} domains, settled (peak) | **${point.rssMB} MB** (${point.peakRssMB} MB) | empty namespace: ${empty.rssMB} MB; bare node http: ${c.bareNode.rssMB} MB | ≤ ${c.targets.rssMB[w]} MB | ${yes(c.met[w].rss)} |`,
+      );
+    }
   }
   const details: string[] = [];
   if (i)
@@ -155,11 +162,50 @@ function markdown(r: Results, verifierMd: string): string {
     details.push(
       `- Propagation: the operator planned the rotation p50 ${p.pickupMs.p50} / p99 ${p.pickupMs.p99} ms after the POST returned; the POST took p50 ${p.postMs.p50} ms; ${p.pollsPerRotation} verifier polls per rotation; reasons ${JSON.stringify(p.reasons)}.`,
     );
-  if (s)
-    details.push(
-      `- Start-up runs: ${s.runs.map((x) => `${x.readyMs} ms / ${x.rssAtReadyMB} MB at ready, settled after ${x.settledAfterMs} ms at ${x.rssSettledMB} MB (peak ${x.peakRssMB} MB), requests ${JSON.stringify(x.requests)}`).join('; ')}.`,
-      `- Issuance at scale: ${n0(s.issuanceAtScale.domains)} more domains with ${n0(DOMAINS)} present: ${s.issuanceAtScale.seconds} s (${s.issuanceAtScale.domainsPerSecond}/s), ${s.issuanceAtScale.requestsPerDomain} requests per domain.`,
+  const curve: string[] = [];
+  if (c) {
+    curve.push(
+      '### Cost curve',
+      '',
+      `Each workload started ${c.workloads.controller.points[0]?.runs.length ?? 0} times on each size (domains issued by the operator, each with its Secret); start-up and list time are medians, RSS the largest settled value, peak = VmHWM. Growth: ${c.issuance.map((g) => `${n0(g.from)} → ${n0(g.to)} in ${g.seconds} s (${g.domainsPerSecond}/s)`).join('; ')}.`,
+      '',
+      '| workload | domains | start → ready (ms) | initial list (ms) | RSS settled (MB) | peak (MB) | runs (ready ms / RSS MB) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
     );
+    for (const w of WORKLOADS) {
+      const wc = c.workloads[w];
+      curve.push(`| ${w} | 0 | ${wc.empty.readyMs} | — | ${wc.empty.rssMB} | ${wc.empty.peakRssMB} | |`);
+      for (const x of wc.points)
+        curve.push(
+          `| ${w} | ${n0(x.domains)} | ${x.readyMs} | ${x.listMs} | ${x.rssMB} | ${x.peakRssMB} | ${x.runs.map((run) => `${run.readyMs} / ${run.rssSettledMB}`).join(', ')} |`,
+        );
+    }
+    curve.push(
+      '',
+      '| workload | RSS = a + b·domains | bytes per domain | R² | peak fit R² | start-up = a + b·domains | R² | initial list R² |',
+      '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    );
+    for (const w of WORKLOADS) {
+      const wc = c.workloads[w];
+      curve.push(
+        `| ${w} | ${wc.rss.intercept.toFixed(1)} MB + ${(wc.rss.slope * 1000).toFixed(2)} MB per 1,000 | ${n0(wc.bytesPerDomain)} | ${wc.rss.r2.toFixed(4)} | ${wc.peak.r2.toFixed(4)} | ${wc.ready.intercept.toFixed(0)} ms + ${(wc.ready.slope * 1000).toFixed(1)} ms per 1,000 | ${wc.ready.r2.toFixed(4)} | ${wc.list.r2.toFixed(4)} |`,
+      );
+    }
+    curve.push(
+      '',
+      'Sizing (from the peak fit; request = fitted peak + 25 %, rounded up to 16 MiB; beyond the largest measured size the line is extrapolated):',
+      '',
+      '| domains | controller peak (MB) | controller memory request | verifier peak (MB) | verifier memory request |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const d of [1_000, 10_000, 30_000, 100_000]) {
+      const ctl = c.workloads.controller;
+      const ver = c.workloads.verifier;
+      curve.push(
+        `| ${n0(d)}${d > Math.max(...c.sizes) ? ' (extrapolated)' : ''} | ${at(ctl.peak, d).toFixed(0)} | ${memoryRequestMiB(ctl, d)}Mi | ${at(ver.peak, d).toFixed(0)} | ${memoryRequestMiB(ver, d)}Mi |`,
+      );
+    }
+  }
   return [
     `## Run ${r.date}`,
     '',
@@ -175,6 +221,8 @@ function markdown(r: Results, verifierMd: string): string {
     ...rows,
     '',
     ...details,
+    '',
+    ...curve,
     '',
     verifierMd,
   ].join('\n');
@@ -203,7 +251,7 @@ async function main(): Promise<void> {
     cluster: cluster.kind,
     settings: {
       domains: DOMAINS,
-      scaleDomains: SCALE,
+      sizes: SIZES,
       rotations: ROTATIONS,
       clientConcurrency: CONCURRENCY,
       restarts: RESTARTS,
@@ -267,13 +315,13 @@ async function main(): Promise<void> {
         );
         load('propagation');
       }
-      if (!skip.has('startup')) {
-        results.startup = await runStartup(
+      if (!skip.has('curve')) {
+        results.curve = await runCurve(
           {
             kubeconfig: cluster.kubeconfig,
             namespace: ns.main,
             emptyNamespace: ns.empty,
-            domains: SCALE,
+            sizes: SIZES,
             concurrency: CONCURRENCY,
             restarts: RESTARTS,
             operatorArgs: OPERATOR_ARGS,
@@ -285,7 +333,8 @@ async function main(): Promise<void> {
           DOMAINS,
           say,
         );
-        load('startup');
+        operator = undefined;
+        load('curve');
       } else issued.tracker.stop();
     }
   } finally {

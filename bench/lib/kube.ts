@@ -65,19 +65,22 @@ export async function createDomains(
   names: readonly string[],
   concurrency: number,
   offset = 0,
+  /** Called with each domain as the API server returned it. */
+  onCreated?: (d: ScimDomain) => void,
 ): Promise<number> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const started = performance.now();
   await pool(names, concurrency, async (name, i) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await custom.createNamespacedCustomObject({
+        const created = (await custom.createNamespacedCustomObject({
           group: GROUP,
           version: VERSION,
           namespace,
           plural: 'scimdomains',
           body: domainBody(name, offset + i),
-        });
+        })) as ScimDomain;
+        onCreated?.(created);
         return;
       } catch (err) {
         // A loaded API server may answer 429/5xx; the benchmark retries rather than fails.

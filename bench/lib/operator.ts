@@ -30,6 +30,8 @@ export interface OperatorOptions {
   args?: string[];
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** `controller` or `verifier` (the chart's two workloads); default both in one process. */
+  mode?: 'controller' | 'verifier';
 }
 
 export type Samples = Map<string, number>;
@@ -46,7 +48,8 @@ export class BenchOperator {
   readonly spawnedAt: number;
   metricsUrl: string | undefined;
   verifierUrl: string | undefined;
-  private head = '';
+  /** listMs of every "informer synced" log line, in order. */
+  readonly listMs: number[] = [];
   private readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
   private tail = '';
@@ -59,6 +62,7 @@ export class BenchOperator {
       [
         ...(opts.nodeArgs ?? []),
         ENTRY,
+        ...(opts.mode ? [opts.mode] : []),
         ...localOperatorFlags(opts.kubeconfig, opts.namespaces, 'info'),
         ...(opts.args ?? []),
       ],
@@ -69,19 +73,29 @@ export class BenchOperator {
       },
     );
     running.add(this.child);
+    const wantsVerifier = opts.mode !== 'controller';
+    let partial = '';
     const onData = (d: Buffer) => {
       log.write(d);
-      this.tail = (this.tail + d.toString('utf8')).slice(-4000);
-      if (this.metricsUrl && this.verifierUrl) return;
-      this.head += d.toString('utf8');
-      for (const line of this.head.split('\n')) {
-        if (!line.startsWith('{')) continue;
+      const text = d.toString('utf8');
+      this.tail = (this.tail + text).slice(-4000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const addresses = !this.metricsUrl || (wantsVerifier && !this.verifierUrl);
+        if (!line.startsWith('{') || (!addresses && !line.includes('"informer synced"'))) continue;
         try {
-          const rec = JSON.parse(line) as { metrics?: { port: number }; verifier?: string };
+          const rec = JSON.parse(line) as {
+            metrics?: { port: number };
+            verifier?: string;
+            msg?: string;
+            listMs?: number;
+          };
           if (rec.metrics?.port) this.metricsUrl = `http://127.0.0.1:${rec.metrics.port}`;
           if (typeof rec.verifier === 'string') this.verifierUrl = rec.verifier;
+          if (rec.msg === 'informer synced' && typeof rec.listMs === 'number') this.listMs.push(rec.listMs);
         } catch {
-          // a line still being written
+          // not a log record
         }
       }
     };

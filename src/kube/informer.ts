@@ -323,6 +323,8 @@ export class RestartingInformer<T extends KubernetesObject> {
   private watchdogTimer: ReturnType<typeof setTimeout> | undefined;
   // The last sign of life of the current attempt (its start, a list page, a watch event).
   private lastProgressAtMs = 0;
+  // When the current attempt started listing: "informer synced" logs how long the list took.
+  private attemptStartedAtMs = 0;
   private currentAtMs: number | undefined;
   private readonly silenceTimeoutMs: number;
   private stopped = false;
@@ -436,6 +438,7 @@ export class RestartingInformer<T extends KubernetesObject> {
     const isCurrent = () => attempt === this.attempt;
     this.listedAtMs = undefined;
     this.lastProgressAtMs = this.now();
+    this.attemptStartedAtMs = this.lastProgressAtMs;
     const progress = () => {
       if (isCurrent()) this.lastProgressAtMs = this.now();
     };
@@ -545,7 +548,14 @@ export class RestartingInformer<T extends KubernetesObject> {
 
     if (!this.isSynced) {
       this.isSynced = true;
-      this.opts.log.info({ informer: this.opts.name, objects: items.length }, 'informer synced');
+      this.opts.log.info(
+        {
+          informer: this.opts.name,
+          objects: items.length,
+          listMs: this.listedAtMs - this.attemptStartedAtMs,
+        },
+        'informer synced',
+      );
       this.resolveStarted?.();
       return;
     }
