@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config.js';
-import { ScimDomainController } from './controllers/scimdomain/controller.js';
 import { ScimTokenOperator } from './operator.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
@@ -19,7 +18,7 @@ import { KubeClient } from './kube/client.js';
 import { loadConnection } from './kube/connection.js';
 import { createLeaderElector, type LeaderElector } from './kube/leader-election.js';
 import { scimDomainInformers } from './kube/scim-informers.js';
-import { Verifier, silenceTimeoutFor } from './verifier/verifier.js';
+import type { Verifier } from './verifier/verifier.js';
 import { createTokenSealer, type TokenSealer } from './rules/token-seal.js';
 
 /** The sealer of the tokens this process writes: from --token-seal-key-file, or a key of its own. */
@@ -81,6 +80,12 @@ async function main(): Promise<void> {
   });
   const runsControllers = config.mode !== 'verifier';
   const runsVerifier = config.mode !== 'controller';
+  // Each workload loads only its own code: the verifier's TLS (node-forge) is not in a controller
+  // pod's memory, the controller's schedules and delivery client are not in a verifier's.
+  const verifierModule = runsVerifier ? await import('./verifier/verifier.js') : undefined;
+  const controllerModule = runsControllers
+    ? await import('./controllers/scimdomain/controller.js')
+    : undefined;
 
   // One ScimDomain cache for the controllers and (in one process) the verifier, on every replica,
   // leader or not; stopped last, after everything that reads it. Where the verifier reads it, its
@@ -92,7 +97,9 @@ async function main(): Promise<void> {
     config.mode === 'verifier' ? 'verifier/scimdomains' : undefined,
     {
       minWatchTimeoutMs: config.minWatchTimeoutMs,
-      ...(runsVerifier ? { silenceTimeoutMs: silenceTimeoutFor(config.verifier.maxStalenessMs) } : {}),
+      ...(verifierModule
+        ? { silenceTimeoutMs: verifierModule.silenceTimeoutFor(config.verifier.maxStalenessMs) }
+        : {}),
     },
   );
   const parts: Parts = { operator: undefined, verifier: undefined, elector: undefined, live: true };
@@ -108,9 +115,9 @@ async function main(): Promise<void> {
   // chart's downward API), else the hostname. A pid says nothing: it is 1 in every container.
   const instance = process.env.POD_NAME || hostname();
 
-  if (runsControllers) {
+  if (controllerModule) {
     const failpoint = failpointFrom(process.env);
-    const controller = new ScimDomainController({
+    const controller = new controllerModule.ScimDomainController({
       config,
       client,
       log,
@@ -127,8 +134,8 @@ async function main(): Promise<void> {
       controllers: [controller],
     });
   }
-  if (runsVerifier) {
-    parts.verifier = new Verifier({
+  if (verifierModule) {
+    parts.verifier = new verifierModule.Verifier({
       config,
       client,
       log,

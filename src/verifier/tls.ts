@@ -10,7 +10,16 @@
 import { createSecureContext } from 'node:tls';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
+
+// node-forge is loaded on first use: only a verifier that makes its own certificate needs it (~10 MB
+// of RSS), not one serving mounted files, and never the controller.
+let forgeModule: typeof Forge | undefined;
+function forge(): typeof Forge {
+  forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  return forgeModule;
+}
 
 export interface TlsMaterial {
   readonly cert: string;
@@ -51,9 +60,10 @@ export function generateSelfSigned(options: SelfSignedOptions): TlsMaterial {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
   });
-  const key = forge.pki.privateKeyFromPem(privateKey);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const { pki, md } = forge();
+  const key = pki.privateKeyFromPem(privateKey);
+  const cert = pki.createCertificate();
+  cert.publicKey = pki.setRsaPublicKey(key.n, key.e);
   // RFC 5280: a positive serial of at most 20 octets; clearing the top bit keeps it positive.
   const serial = randomBytes(16);
   serial[0] = serial[0]! & 0x7f;
@@ -76,9 +86,9 @@ export function generateSelfSigned(options: SelfSignedOptions): TlsMaterial {
     },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
-  return describe(certPem, forge.pki.privateKeyToPem(key), 'self-signed');
+  cert.sign(key, md.sha256.create());
+  const certPem = pki.certificateToPem(cert);
+  return describe(certPem, pki.privateKeyToPem(key), 'self-signed');
 }
 
 /**
