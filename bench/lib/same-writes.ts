@@ -51,7 +51,7 @@ export async function templatesFrom(
 
 function rename(t: WriteTemplates, domain: ScimDomain, from: string) {
   const name = domain.metadata.name;
-  const namespace = domain.metadata.namespace!;
+  const namespace = domain.metadata.namespace;
   const swap = (s: string) => s.split(from).join(name);
   const secret: V1Secret = {
     apiVersion: 'v1',

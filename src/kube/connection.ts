@@ -239,7 +239,10 @@ async function fullClientConnection(kubeconfig: string | undefined): Promise<Kub
           : new HttpAgent({ keepAlive: true });
         agents.set(key, agent);
       }
-      return { agent, headers: { ...(opts.headers ?? {}) } };
+      const headers = Object.fromEntries(
+        Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      );
+      return { agent, headers };
     },
   };
 }
