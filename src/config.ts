@@ -10,6 +10,8 @@
 
 import { isIP } from 'node:net';
 import { Command, CommanderError, Option } from 'commander';
+import { formatAddress, type ListenAddress } from './api/listen-address.js';
+import type { LeaderElectionConfig } from './kube/leader-election-config.js';
 import { LOG_LEVELS } from './observability/logger.js';
 import { formatDuration, parseDuration } from './rules/duration.js';
 
@@ -17,21 +19,6 @@ export { formatDuration, parseDuration } from './rules/duration.js';
 import type { LogLevel } from './observability/logger.js';
 
 export type { LogLevel } from './observability/logger.js';
-
-/** A listen address. `host` is "" or "0.0.0.0" for all interfaces; IPv6 hosts carry no brackets. */
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface LeaderElectionConfig {
-  readonly enabled: boolean;
-  /** undefined: the namespace the operator runs in (resolved at start-up, which needs I/O). */
-  readonly namespace: string | undefined;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
-}
 
 export interface VerifierConfig {
   readonly address: ListenAddress;
@@ -610,10 +597,6 @@ export function parseListenAddress(value: string): ListenAddress {
     throw new Error(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
   }
   return { host, port };
-}
-
-export function formatAddress(a: ListenAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 const ALL_INTERFACES = new Set(['', '0.0.0.0', '::']);

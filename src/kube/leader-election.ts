@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import type { LeaderElectionConfig } from '../config.js';
+import type { LeaderElectionConfig } from './leader-election-config.js';
 import { describeError, isConflict, isNotFound } from './errors.js';
 
 /** The Lease name; the chart's leader-election Role grants get/update on exactly this name. */

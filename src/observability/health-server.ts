@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from '../config.js';
+import type { ListenAddress } from '../api/listen-address.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 

@@ -11,7 +11,7 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { formatAddress, type ListenAddress } from '../config.js';
+import { formatAddress, type ListenAddress } from '../api/listen-address.js';
 import type { Logger } from '../observability/logger.js';
 import type { TlsMaterial } from './tls.js';
 
