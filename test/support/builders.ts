@@ -5,6 +5,7 @@
 
 import type {
   Condition,
+  RevokedToken,
   ScimDomain,
   ScimDomainSpec,
   ScimDomainStatus,
@@ -61,4 +62,18 @@ export function tokenStatusOf(
     generation: 1,
     ...over,
   } satisfies TokenStatus;
+}
+
+/** An entry of `status.revokedTokens` for a plaintext token: only its fingerprint lands in status. */
+export function revokedTokenOf(
+  token: string,
+  over: Partial<Omit<RevokedToken, 'fingerprint'>> = {},
+): RevokedToken {
+  return {
+    id: 'tok-revoked0',
+    fingerprint: tokenFingerprint(token),
+    revokedAt: FIXED_TIME,
+    reason: 'Rotated',
+    ...over,
+  };
 }

@@ -3,8 +3,7 @@
 // in-process. Pure; nothing in the operator imports it.
 
 import type { IdentityProvider, ScimDomain } from '../../src/api/types.js';
-import { tokenFingerprint } from '../../src/rules/token.js';
-import { FIXED_TIME, readyCondition, scimDomain, tokenStatusOf } from './builders.js';
+import { readyCondition, revokedTokenOf, scimDomain, tokenStatusOf } from './builders.js';
 
 export interface DomainFixture {
   name: string;
@@ -55,12 +54,7 @@ export function scimDomainFixture(f: DomainFixture): ScimDomain {
         : {}),
       ...(f.revoked
         ? {
-            revokedTokens: f.revoked.map((t, i) => ({
-              id: `tok-revoked${i}`,
-              fingerprint: tokenFingerprint(t),
-              revokedAt: FIXED_TIME,
-              reason: 'Rotated',
-            })),
+            revokedTokens: f.revoked.map((t, i) => revokedTokenOf(t, { id: `tok-revoked${i}` })),
           }
         : {}),
     },
