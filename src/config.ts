@@ -546,32 +546,26 @@ function parseMode(value: string | undefined): Mode {
 // couple of seconds a relist could not even finish in time.
 const MIN_MAX_STALENESS_MS = 2_000;
 
-const MAX_CONNECTIONS = 1_000_000;
-
-function parseMaxConnections(value: string): number {
-  const v = value.trim();
-  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
-    throw new Error(`expected an integer from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`);
-  }
-  return n;
+/** A parser of whole numbers from 1 to `max`. */
+function integerUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const v = value.trim();
+    const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new Error(`expected an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
 }
+
+const parseMaxConnections = integerUpTo(1_000_000);
 
 /** A duration as parseDuration reads it, or zero ("0", "0s"): no period at all. */
 function parseDurationOrZero(value: string): number {
   return /^\s*0(?:ms|s|m|h)?\s*$/.test(value) ? 0 : parseDuration(value);
 }
 
-const MAX_WORKERS = 1000;
-
-function parseWorkers(value: string): number {
-  const v = value.trim();
-  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
-    throw new Error(`expected an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
+const parseWorkers = integerUpTo(1000);
 
 // A DNS hostname such as "localhost" or "metrics.internal"; anything else must be an IP literal.
 const HOSTNAME =
