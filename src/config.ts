@@ -10,6 +10,8 @@
 
 import { isIP } from 'node:net';
 import { Command, CommanderError, Option } from 'commander';
+import { formatAddress, type ListenAddress } from './api/listen-address.js';
+import type { LeaderElectionConfig } from './kube/leader-election-config.js';
 import { LOG_LEVELS } from './observability/logger.js';
 import { formatDuration, parseDuration } from './rules/duration.js';
 
@@ -17,21 +19,6 @@ export { formatDuration, parseDuration } from './rules/duration.js';
 import type { LogLevel } from './observability/logger.js';
 
 export type { LogLevel } from './observability/logger.js';
-
-/** A listen address. `host` is "" or "0.0.0.0" for all interfaces; IPv6 hosts carry no brackets. */
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface LeaderElectionConfig {
-  readonly enabled: boolean;
-  /** undefined: the namespace the operator runs in (resolved at start-up, which needs I/O). */
-  readonly namespace: string | undefined;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
-}
 
 export interface VerifierConfig {
   readonly address: ListenAddress;
@@ -559,32 +546,26 @@ function parseMode(value: string | undefined): Mode {
 // couple of seconds a relist could not even finish in time.
 const MIN_MAX_STALENESS_MS = 2_000;
 
-const MAX_CONNECTIONS = 1_000_000;
-
-function parseMaxConnections(value: string): number {
-  const v = value.trim();
-  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
-    throw new Error(`expected an integer from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`);
-  }
-  return n;
+/** A parser of whole numbers from 1 to `max`. */
+function integerUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const v = value.trim();
+    const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new Error(`expected an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
 }
+
+const parseMaxConnections = integerUpTo(1_000_000);
 
 /** A duration as parseDuration reads it, or zero ("0", "0s"): no period at all. */
 function parseDurationOrZero(value: string): number {
   return /^\s*0(?:ms|s|m|h)?\s*$/.test(value) ? 0 : parseDuration(value);
 }
 
-const MAX_WORKERS = 1000;
-
-function parseWorkers(value: string): number {
-  const v = value.trim();
-  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
-    throw new Error(`expected an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
+const parseWorkers = integerUpTo(1000);
 
 // A DNS hostname such as "localhost" or "metrics.internal"; anything else must be an IP literal.
 const HOSTNAME =
@@ -610,10 +591,6 @@ export function parseListenAddress(value: string): ListenAddress {
     throw new Error(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
   }
   return { host, port };
-}
-
-export function formatAddress(a: ListenAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 const ALL_INTERFACES = new Set(['', '0.0.0.0', '::']);

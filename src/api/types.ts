@@ -1,7 +1,18 @@
 // The CRD types of SPEC §1 and the names this operator writes (labels, annotations, Secret keys,
 // condition types and reasons). Types and constants only — no logic.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition } from '../rules/conditions.js';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** metav1.Condition; the helpers that set and read conditions are in `rules/conditions.ts`. */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
 
 export const GROUP = 'scim.tokens.dev';
 export const VERSION = 'v1alpha1';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain } from '../api/types.js';
+import { readyCondition, scimDomain } from '../../test/support/index.js';
 import { domainRow, domainsTable, formatAge, readiness, renderTable } from './format.js';
 
 const S = 1000;
@@ -43,30 +44,21 @@ describe('renderTable', () => {
 const now = new Date('2026-01-10T12:00:00Z');
 function domain(over: Partial<ScimDomain> = {}): ScimDomain {
   return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'contoso', namespace: 'team-a', generation: 2 },
-    spec: { domain: 'contoso.example', identityProvider: 'EntraID' },
-    status: {
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'TokenIssued',
-          message: '',
-          lastTransitionTime: '2026-01-10T11:00:00Z',
-          observedGeneration: 2,
+    ...scimDomain({
+      metadata: { name: 'contoso', namespace: 'team-a', generation: 2 },
+      spec: { identityProvider: 'EntraID' },
+      status: {
+        conditions: [readyCondition({ lastTransitionTime: '2026-01-10T11:00:00Z', observedGeneration: 2 })],
+        token: {
+          id: 'tok-0123456789',
+          fingerprint: 'sha256:3f9c0a1b2c4d',
+          sha256: 'a'.repeat(64),
+          issuedAt: '2026-01-10T11:55:00Z',
+          generation: 3,
         },
-      ],
-      token: {
-        id: 'tok-0123456789',
-        fingerprint: 'sha256:3f9c0a1b2c4d',
-        sha256: 'a'.repeat(64),
-        issuedAt: '2026-01-10T11:55:00Z',
-        generation: 3,
+        lastRotation: { name: 'contoso-rotate-x', uid: 'u', time: '2026-01-08T12:00:00Z' },
       },
-      lastRotation: { name: 'contoso-rotate-x', uid: 'u', time: '2026-01-08T12:00:00Z' },
-    },
+    }),
     ...over,
   };
 }

@@ -1,6 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../api/types.js';
+import { readyCondition, scimDomain } from '../../test/support/index.js';
 import { domainReport, parseAge, renderReport } from './report.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -11,21 +12,12 @@ const token = {
   issuedAt: '2026-01-01T00:00:00Z',
   generation: 3,
 };
-const ready = {
-  type: 'Ready',
-  status: 'True' as const,
-  reason: 'TokenIssued',
-  message: 'token tok-a (sha256:aaaaaaaaaaaa) is current',
-  lastTransitionTime: '2026-01-01T00:00:00Z',
-  observedGeneration: 1,
-};
+const ready = readyCondition({ message: 'token tok-a (sha256:aaaaaaaaaaaa) is current' });
 
 function domain(spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'contoso', namespace: 'team-a', generation: 1 },
-    spec: { domain: 'contoso.example', identityProvider: 'EntraID', ...spec },
+  return scimDomain({
+    metadata: { namespace: 'team-a' },
+    spec: { identityProvider: 'EntraID', ...spec },
     status: {
       observedGeneration: 1,
       conditions: [ready],
@@ -33,7 +25,7 @@ function domain(spec: Record<string, unknown> = {}, status: Record<string, unkno
       secretName: 'contoso-scim-token',
       ...status,
     },
-  };
+  });
 }
 
 function rotation(

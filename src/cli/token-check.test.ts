@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RevokedToken, ScimDomain } from '../api/types.js';
-import { generateToken, tokenFingerprint, tokenSha256 } from '../rules/token.js';
+import { generateToken } from '../rules/token.js';
+import { readyCondition, revokedTokenOf, scimDomain, tokenStatusOf } from '../../test/support/index.js';
 import { checkToken, describeCheck } from './token-check.js';
 
 const newToken = () => generateToken((n) => randomBytes(n));
@@ -11,34 +12,15 @@ function domain(
   token: string | undefined,
   over: { suspend?: boolean; ready?: boolean; revoked?: RevokedToken[] } = {},
 ): ScimDomain {
-  return {
-    metadata: { name, namespace: 'ns', generation: 1 },
-    spec: { domain: `${name}.example`, identityProvider: 'Okta', ...(over.suspend ? { suspend: true } : {}) },
+  return scimDomain({
+    metadata: { name },
+    spec: { identityProvider: 'Okta', ...(over.suspend ? { suspend: true } : {}) },
     status: {
-      conditions: [
-        {
-          type: 'Ready',
-          status: over.ready === false ? 'False' : 'True',
-          reason: over.ready === false ? 'SecretConflict' : 'TokenIssued',
-          message: '',
-          lastTransitionTime: '2026-01-01T00:00:00Z',
-          observedGeneration: 1,
-        },
-      ],
-      ...(token
-        ? {
-            token: {
-              id: 'tok-current000',
-              fingerprint: tokenFingerprint(token),
-              sha256: tokenSha256(token),
-              issuedAt: '2026-01-01T00:00:00Z',
-              generation: 1,
-            },
-          }
-        : {}),
+      conditions: [readyCondition(over.ready === false ? { status: 'False', reason: 'SecretConflict' } : {})],
+      ...(token ? { token: tokenStatusOf(token) } : {}),
       revokedTokens: over.revoked ?? [],
     },
-  };
+  });
 }
 
 describe('checkToken (verify without a verifier)', () => {
@@ -62,12 +44,7 @@ describe('checkToken (verify without a verifier)', () => {
 
   it('calls a token revoked when its fingerprint is in revokedTokens, with when and why', () => {
     const old = newToken();
-    const revoked: RevokedToken = {
-      id: 'tok-old0000000',
-      fingerprint: tokenFingerprint(old),
-      revokedAt: '2026-01-02T00:00:00Z',
-      reason: 'Rotated',
-    };
+    const revoked = revokedTokenOf(old, { id: 'tok-old0000000', revokedAt: '2026-01-02T00:00:00Z' });
     const r = checkToken(old, [domain('a', newToken(), { revoked: [revoked] })]);
     expect(r).toMatchObject({ result: 'revoked', domain: { ref: 'ns/a' }, revoked });
     expect(describeCheck(r, '')).toContain('invalid (revoked)');
@@ -88,12 +65,7 @@ describe('checkToken (verify without a verifier)', () => {
 
   it('prefers a domain that accepts the token over one that lists it as revoked', () => {
     const t = newToken();
-    const revoked: RevokedToken = {
-      id: 'tok-x',
-      fingerprint: tokenFingerprint(t),
-      revokedAt: '2026-01-02T00:00:00Z',
-      reason: 'Deleted',
-    };
+    const revoked = revokedTokenOf(t, { id: 'tok-x', revokedAt: '2026-01-02T00:00:00Z', reason: 'Deleted' });
     expect(checkToken(t, [domain('a', newToken(), { revoked: [revoked] }), domain('b', t)]).result).toBe(
       'valid',
     );

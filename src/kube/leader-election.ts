@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { leasesApi } from './apis.js';
 import type { KubeClient } from './client.js';
-import type { LeaderElectionConfig } from '../config.js';
+import type { LeaderElectionConfig } from './leader-election-config.js';
 import { describeError, isConflict, isNotFound } from './errors.js';
 
 /** The Lease name; the chart's leader-election Role grants get/update on exactly this name. */

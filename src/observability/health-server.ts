@@ -6,8 +6,8 @@
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from '../config.js';
+import type { ListenAddress } from '../api/listen-address.js';
+import { listen } from './listen.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -43,22 +43,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   // Keep-alive connections from scrapers would otherwise hold close() open for the idle timeout.
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    // An empty host would bind "localhost" only on some systems; omitting it means all interfaces.
-    const host = options.host === '' ? undefined : options.host;
-    server.listen({ port: options.port, host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  const address = await listen(server, options);
   server.on('error', (err) => log.error({ err }, 'health server error'));
-
-  const bound = server.address() as AddressInfo;
-  const address: ListenAddress = { host: bound.address, port: bound.port };
   log.info({ address: `${address.host}:${address.port}` }, 'health server listening');
 
   let closing: Promise<void> | undefined;

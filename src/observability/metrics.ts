@@ -14,8 +14,8 @@ import { getCondition } from '../rules/conditions.js';
 import { tokenExpiry } from '../rules/token-age.js';
 import { packageVersion } from './build-info.js';
 
-export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
-export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
+export const RECONCILE_OUTCOMES = ['success', 'error', 'requeue'] as const;
+export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 
 export const ROTATION_TRIGGERS = ['manual', 'schedule'] as const;
 export type RotationTrigger = (typeof ROTATION_TRIGGERS)[number];
@@ -29,7 +29,7 @@ export type VerifyResult = (typeof VERIFY_RESULTS)[number];
 // Narrow views of the prom-client metrics: callers get inc/set/startTimer with typed labels, and every
 // free-form label value passes `identifierLabel` on its way in.
 export interface ReconcileTotal {
-  inc(labels: { controller: string; result: ReconcileResult }): void;
+  inc(labels: { controller: string; result: ReconcileOutcome }): void;
 }
 export interface ReconcileDuration {
   observe(labels: { controller: string }, seconds: number): void;
@@ -536,7 +536,7 @@ export class Metrics {
     this.staleness = staleness;
   }
 
-  recordReconcile(controller: string, result: ReconcileResult, durationSeconds: number): void {
+  recordReconcile(controller: string, result: ReconcileOutcome, durationSeconds: number): void {
     this.reconcileTotal.inc({ controller, result });
     this.reconcileDuration.observe({ controller }, durationSeconds);
   }

@@ -3,16 +3,9 @@
 //
 // Pure: the caller passes `now` as an RFC 3339 string; this module never reads the clock.
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
+import type { Condition } from '../api/types.js';
 
-export interface Condition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
+export type { Condition, ConditionStatus } from '../api/types.js';
 
 /** A condition as a caller wants it to be; `setCondition` works out `lastTransitionTime`. */
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;

@@ -10,8 +10,8 @@
 
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { formatAddress, type ListenAddress } from '../config.js';
+import { formatAddress, type ListenAddress } from '../api/listen-address.js';
+import { listen } from '../observability/listen.js';
 import type { Logger } from '../observability/logger.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -77,21 +77,7 @@ export async function startVerifierServer(options: VerifierServerOptions): Promi
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(
-        new Error(`--verify-addr: cannot listen on ${options.host}:${options.port}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    };
-    server.once('error', onError);
-    const host = options.host === '' ? undefined : options.host;
-    server.listen({ port: options.port, host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  const address = await listen(server, options, '--verify-addr: ');
   server.on('error', (err) => log.error({ err }, 'verifier server error'));
   // TLS handshake failures (scanners, clients that do not trust a self-signed certificate) are
   // routine; they would flood the log at anything above debug.
@@ -99,8 +85,6 @@ export async function startVerifierServer(options: VerifierServerOptions): Promi
     log.debug({ code: err.code }, 'verifier TLS handshake failed'),
   );
 
-  const bound = server.address() as AddressInfo;
-  const address: ListenAddress = { host: bound.address, port: bound.port };
   const url = `${tls === undefined ? 'http' : 'https'}://${formatAddress(address)}`;
 
   let closing: Promise<void> | undefined;

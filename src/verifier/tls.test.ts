@@ -104,29 +104,28 @@ describe('loadTlsFiles', () => {
   });
 });
 
+/** A verifier server on a free loopback port answering "ok", closed after the file. */
+async function startServer(tls: TlsMaterial | undefined): Promise<VerifierServer> {
+  const server = await startVerifierServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls,
+    listener: (_req, res) => res.end('ok'),
+    log,
+  });
+  servers.push(server);
+  return server;
+}
+
 describe('the verifier server over TLS', () => {
   it('serves the given certificate to a client that trusts only it', async () => {
-    const server = await startVerifierServer({
-      host: '127.0.0.1',
-      port: 0,
-      tls: current,
-      listener: (_req, res) => res.end('ok'),
-      log,
-    });
-    servers.push(server);
+    const server = await startServer(current);
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetchPinned(server, current.cert)).fingerprint256).toBe(current.sha256);
   });
 
   it('swaps in new material for new connections without a restart', async () => {
-    const server = await startVerifierServer({
-      host: '127.0.0.1',
-      port: 0,
-      tls: current,
-      listener: (_req, res) => res.end('ok'),
-      log,
-    });
-    servers.push(server);
+    const server = await startServer(current);
     const renewed: TlsMaterial = generateSelfSigned({ now: new Date() });
     server.setTls(renewed);
     expect((await fetchPinned(server, renewed.cert)).fingerprint256).toBe(renewed.sha256);
@@ -134,14 +133,7 @@ describe('the verifier server over TLS', () => {
   });
 
   it('refuses to swap TLS into a plain HTTP server', async () => {
-    const server = await startVerifierServer({
-      host: '127.0.0.1',
-      port: 0,
-      tls: undefined,
-      listener: (_req, res) => res.end('ok'),
-      log,
-    });
-    servers.push(server);
+    const server = await startServer(undefined);
     expect(server.url).toMatch(/^http:\/\//);
     expect(() => server.setTls(material)).toThrow(/plain HTTP/);
   });

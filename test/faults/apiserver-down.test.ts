@@ -22,12 +22,12 @@ import {
   type Operator,
 } from './support/harness.js';
 import { planeProcess } from './support/plane.js';
-import { startFaultProxy, type FaultProxy } from './support/proxy.js';
+import { startApiServerProxy, type ApiServerProxy } from '../support/tcp-proxy.js';
 
 const ctx = useFaultNamespace('apidown');
 const ops = new Operators(ctx);
 let scim: Scim;
-let proxy: FaultProxy;
+let proxy: ApiServerProxy;
 let direct: Operator;
 let cut: Operator;
 const unique = (base: string) => `${base}-${ctx.namespace}.example`;
@@ -35,7 +35,7 @@ const tokens: { valid: string[]; revoked: string[] } = { valid: [], revoked: [] 
 
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
-  proxy = await startFaultProxy(ctx.kc, ctx.namespace);
+  proxy = await startApiServerProxy(ctx.kc, ctx.namespace);
   direct = await ops.start('direct');
   cut = await ops.start('cut', { kubeconfig: proxy.kubeconfig });
 });

@@ -21,12 +21,12 @@ import {
   waitForVerdict,
   type Operator,
 } from './support/harness.js';
-import { startFaultProxy, type FaultProxy } from './support/proxy.js';
+import { startApiServerProxy, type ApiServerProxy } from '../support/tcp-proxy.js';
 
 const ctx = useFaultNamespace('expiry');
 const ops = new Operators(ctx);
 let scim: Scim;
-let proxy: FaultProxy;
+let proxy: ApiServerProxy;
 let live: Operator;
 let late: Operator;
 const unique = (base: string) => `${base}-${ctx.namespace}.example`;
@@ -34,7 +34,7 @@ const DOMAINS = ['e0', 'e1', 'e2', 'e3'];
 
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
-  proxy = await startFaultProxy(ctx.kc, ctx.namespace);
+  proxy = await startApiServerProxy(ctx.kc, ctx.namespace);
   live = await ops.start('live');
   late = await ops.start('late', { kubeconfig: proxy.kubeconfig });
 });

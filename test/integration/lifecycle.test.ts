@@ -1,33 +1,23 @@
 // The operator process (SPEC §5): it survives failed watches, reports readiness, and stops cleanly.
-import { writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
 import { waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim } from './support/scim.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { startApiServerProxy, type ApiServerProxy } from '../support/tcp-proxy.js';
 
 const ctx = useTestNamespace('life');
 let scim: Scim;
-let proxy: TcpProxy;
+let proxy: ApiServerProxy;
 let operator: OperatorProcess;
-let proxiedKubeconfig: string;
 const unique = (base: string) => `${base}-${ctx.runId}.example`;
 
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
-  const server = new URL(ctx.kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
   // The same credentials, through the proxy.
-  const kc = ctx.kc.exportConfig();
-  const parsed = JSON.parse(kc) as { clusters: { cluster: { server: string } }[] };
-  for (const c of parsed.clusters) c.cluster.server = `https://127.0.0.1:${proxy.port}`;
-  proxiedKubeconfig = path.join(os.tmpdir(), `scim-proxied-${ctx.namespace}.json`);
-  writeFileSync(proxiedKubeconfig, JSON.stringify(parsed), { mode: 0o600 });
-  operator = await startOperator({ kubeconfig: proxiedKubeconfig, namespaces: [ctx.namespace] });
+  proxy = await startApiServerProxy(ctx.kc, ctx.namespace);
+  operator = await startOperator({ kubeconfig: proxy.kubeconfig, namespaces: [ctx.namespace] });
 });
 
 afterAll(async () => {

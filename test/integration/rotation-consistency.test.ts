@@ -1,14 +1,13 @@
 // Exactly-once rotation without leaning on leader election (SPEC §2.2, §2.6): two operator
 // processes at once, and a crash between the Secret write and the status write.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
+import { sha256 } from '../support/hashes.js';
 
 const ctx = useTestNamespace('once');
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 let scim: Scim;
 const outputs: string[] = [];
 const running: OperatorProcess[] = [];

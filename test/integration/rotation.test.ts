@@ -1,5 +1,4 @@
 // ScimTokenRotation on the real API server (SPEC §1.2, §2.2): one-shot and scheduled rotations.
-import { createHash } from 'node:crypto';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
@@ -7,10 +6,10 @@ import { GROUP, VERSION, apiError } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
+import { sha256 } from '../support/hashes.js';
 
 const ctx = useTestNamespace('rot');
 const GRACE_S = 8;
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 let scim: Scim;
 let operator: OperatorProcess;
 const unique = (base: string) => `${base}-${ctx.runId}.example`;

@@ -1,5 +1,4 @@
 // The ScimDomain controller on the real API server (SPEC §1.1, §2.1, §2.3, §2.4, §2.5).
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTokenFormat } from '../../src/rules/token.js';
 import { useTestNamespace } from './support/context.js';
@@ -7,10 +6,10 @@ import { RUN_LABEL, waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
+import { sha256 } from '../support/hashes.js';
 
 const ctx = useTestNamespace('dom');
 const POD = 'scim-token-operator-6d5f7c9b8-x2k4q';
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 let scim: Scim;
 let other: string;
 let operator: OperatorProcess;

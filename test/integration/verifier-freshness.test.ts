@@ -5,39 +5,33 @@
 // the API server directly) must, within --max-staleness, make the old token fail at that replica —
 // rejected, or refused with 503 while /readyz says unready — never silently valid. When the proxy
 // forwards again the replica catches up and is ready.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useTestNamespace } from './support/context.js';
 import { waitFor } from './support/kube.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { metricTotal, saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
-import { startTcpProxy, writeProxiedKubeconfig, type TcpProxy } from './support/tcp-proxy.js';
+import { startApiServerProxy, type ApiServerProxy } from '../support/tcp-proxy.js';
 import { verify, verifierListening } from './support/verifier.js';
 
 const ctx = useTestNamespace('fresh');
 const MAX_STALENESS_S = 8;
 let scim: Scim;
-let tmp: string;
-let proxy: TcpProxy;
+let proxy: ApiServerProxy;
 let controller: OperatorProcess;
 let verifier: OperatorProcess;
 let url: string;
 
 beforeAll(async () => {
   scim = new Scim(ctx, ctx.namespace);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'scim-fresh-'));
-  const server = new URL(ctx.kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  proxy = await startApiServerProxy(ctx.kc, ctx.namespace);
   controller = await startOperator({
     kubeconfig: ctx.kubeconfig,
     namespaces: [ctx.namespace],
     command: 'controller',
   });
   verifier = await startOperator({
-    kubeconfig: writeProxiedKubeconfig(ctx.kc, proxy, path.join(tmp, 'proxied.kubeconfig')),
+    kubeconfig: proxy.kubeconfig,
     namespaces: [ctx.namespace],
     command: 'verifier',
     args: ['--max-staleness', `${MAX_STALENESS_S}s`],
@@ -56,7 +50,6 @@ afterAll(async () => {
     saveOutput(ctx.runId, `verifier-freshness-${name}`, p.output());
   }
   await proxy?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 const readyz = async (p: OperatorProcess) => (await fetch(`${p.metricsUrl}/readyz`)).status;

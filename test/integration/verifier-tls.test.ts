@@ -12,7 +12,7 @@ import { useTestNamespace } from './support/context.js';
 import { assertNoTokenLeaks } from './support/leak.js';
 import { saveOutput, startOperator, type OperatorProcess } from './support/operator.js';
 import { Scim, secretValue } from './support/scim.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { startApiServerProxy, type ApiServerProxy } from '../support/tcp-proxy.js';
 import { call, timeUntil, verify, verifierListening } from './support/verifier.js';
 
 const ctx = useTestNamespace('vtls');
@@ -181,18 +181,14 @@ describe('without a certificate: self-signed at start', () => {
 });
 
 describe('before the initial list is indexed', () => {
-  let proxy: TcpProxy;
+  let proxy: ApiServerProxy;
   let proxiedKubeconfig: string;
   beforeAll(async () => {
     // The operator reaches the API server only through this proxy, which starts refusing connections:
     // the process is up, its verifier listens, but no list has arrived.
-    const server = new URL(ctx.kc.getCurrentCluster()!.server);
-    proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+    proxy = await startApiServerProxy(ctx.kc, `${ctx.namespace}-not-synced`);
     proxy.setDown(true);
-    const parsed = JSON.parse(ctx.kc.exportConfig()) as { clusters: { cluster: { server: string } }[] };
-    for (const c of parsed.clusters) c.cluster.server = `https://127.0.0.1:${proxy.port}`;
-    proxiedKubeconfig = path.join(dir, 'proxied.kubeconfig');
-    writeFileSync(proxiedKubeconfig, JSON.stringify(parsed));
+    proxiedKubeconfig = proxy.kubeconfig;
   });
   afterAll(async () => {
     await proxy?.close();

@@ -1,9 +1,9 @@
-// ScimDomain objects as the verifier sees them, built from plaintext tokens, for the verifier's unit
-// and property tests and for the benchmark that indexes 10,000 domains in-process. Pure; nothing in
-// the operator imports it.
+// ScimDomain objects as the verifier sees them, built from plaintext tokens (on ./builders.ts), for
+// the verifier's unit and property tests and for the benchmark that indexes 10,000 domains
+// in-process. Pure; nothing in the operator imports it.
 
 import type { IdentityProvider, ScimDomain } from '../../src/api/types.js';
-import { tokenFingerprint, tokenSha256 } from '../../src/rules/token.js';
+import { readyCondition, revokedTokenOf, scimDomain, tokenStatusOf } from './builders.js';
 
 export interface DomainFixture {
   name: string;
@@ -28,9 +28,7 @@ export interface DomainFixture {
 export function scimDomainFixture(f: DomainFixture): ScimDomain {
   const namespace = f.namespace ?? 'ns';
   const ready = f.ready ?? 'True';
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
+  return scimDomain({
     metadata: {
       name: f.name,
       namespace,
@@ -50,37 +48,15 @@ export function scimDomainFixture(f: DomainFixture): ScimDomain {
       conditions:
         ready === 'absent'
           ? []
-          : [
-              {
-                type: 'Ready',
-                status: ready,
-                reason: ready === 'True' ? 'TokenIssued' : 'Issuing',
-                message: '',
-                lastTransitionTime: '2026-01-01T00:00:00Z',
-                observedGeneration: 1,
-              },
-            ],
+          : [readyCondition({ status: ready, reason: ready === 'True' ? 'TokenIssued' : 'Issuing' })],
       ...(f.token !== undefined
-        ? {
-            token: {
-              id: f.tokenId ?? `tok-${f.name.slice(0, 10).padEnd(10, '0')}`,
-              fingerprint: tokenFingerprint(f.token),
-              sha256: tokenSha256(f.token),
-              issuedAt: '2026-01-01T00:00:00Z',
-              generation: 1,
-            },
-          }
+        ? { token: tokenStatusOf(f.token, { id: f.tokenId ?? `tok-${f.name.slice(0, 10).padEnd(10, '0')}` }) }
         : {}),
       ...(f.revoked
         ? {
-            revokedTokens: f.revoked.map((t, i) => ({
-              id: `tok-revoked${i}`,
-              fingerprint: tokenFingerprint(t),
-              revokedAt: '2026-01-01T00:00:00Z',
-              reason: 'Rotated',
-            })),
+            revokedTokens: f.revoked.map((t, i) => revokedTokenOf(t, { id: `tok-revoked${i}` })),
           }
         : {}),
     },
-  };
+  });
 }

@@ -1,7 +1,6 @@
 // What the fault tests share: operator processes whose output is kept for the leak check, the
 // verifier of each, retrying writes (the API server may be down when a test writes), a sampler that
 // records every token a domain's Secret held, and the exactly-once checks on a domain's status.
-import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../../../src/api/types.js';
 import { apiError, waitFor } from '../../integration/support/kube.js';
@@ -9,9 +8,9 @@ import { saveOutput, startOperator, type OperatorProcess } from '../../integrati
 import type { Scim } from '../../integration/support/scim.js';
 import { secretValue } from '../../integration/support/scim.js';
 import { verify, verifierListening } from '../../integration/support/verifier.js';
+import { sha256 } from '../../support/hashes.js';
 import type { FaultContext } from './context.js';
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Operator extends OperatorProcess {
