@@ -8,7 +8,7 @@ import type { KubeClient } from './client.js';
 import { RestartingInformer, type InformerLog } from './informer.js';
 import { withoutApplyBookkeeping } from './trim.js';
 
-export interface CustomResourceInformerOptions {
+export interface CustomResourceInformerOptions<T> {
   /** Informer names (in logs): `<namePrefix>/<namespace>`; default the plural. */
   namePrefix?: string;
   /** Ceiling of the restart backoff; default the informer's (30 s). */
@@ -17,6 +17,8 @@ export interface CustomResourceInformerOptions {
   silenceTimeoutMs?: number;
   /** See InformerOptions; default the informer's (5 min). */
   minWatchTimeoutMs?: number;
+  /** Applied to each object after the bookkeeping is dropped: keeps only what the readers use. */
+  view?: (obj: T) => T;
 }
 
 /**
@@ -36,8 +38,10 @@ export function customResourceInformers<T extends KubernetesObject>(
     maxBackoffMs,
     silenceTimeoutMs,
     minWatchTimeoutMs,
-  }: CustomResourceInformerOptions = {},
+    view,
+  }: CustomResourceInformerOptions<T> = {},
 ): RestartingInformer<T>[] {
+  const transform = view ? (obj: T) => view(withoutApplyBookkeeping(obj)) : withoutApplyBookkeeping;
   const custom = customObjectsApi(client);
   const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
   return scopes.map(
@@ -65,7 +69,7 @@ export function customResourceInformers<T extends KubernetesObject>(
                 limit,
                 _continue,
               })) as KubernetesListObject<T>,
-        transform: withoutApplyBookkeeping,
+        transform,
         log,
         ...(maxBackoffMs !== undefined ? { maxBackoffMs } : {}),
         ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
@@ -80,11 +84,16 @@ export function scimDomainInformers(
   namespaces: readonly string[],
   log: InformerLog,
   namePrefix = DOMAIN_PLURAL,
-  { silenceTimeoutMs, minWatchTimeoutMs }: { silenceTimeoutMs?: number; minWatchTimeoutMs?: number } = {},
+  {
+    silenceTimeoutMs,
+    minWatchTimeoutMs,
+    view,
+  }: Pick<CustomResourceInformerOptions<ScimDomain>, 'silenceTimeoutMs' | 'minWatchTimeoutMs' | 'view'> = {},
 ): RestartingInformer<ScimDomain>[] {
   return customResourceInformers<ScimDomain>(client, DOMAIN_PLURAL, namespaces, log, {
     namePrefix,
     maxBackoffMs: DOMAIN_INFORMER_MAX_BACKOFF_MS,
+    ...(view ? { view } : {}),
     ...(silenceTimeoutMs !== undefined ? { silenceTimeoutMs } : {}),
     ...(minWatchTimeoutMs !== undefined ? { minWatchTimeoutMs } : {}),
   });

@@ -20,6 +20,7 @@ import type { ScimDomain } from '../api/types.js';
 import type { Config } from '../config.js';
 import { type RestartingInformer, describeError } from '../kube/informer.js';
 import { scimDomainInformers } from '../kube/scim-informers.js';
+import { verifierView } from './cached-domain.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createVerifierHandler } from './handler.js';
@@ -104,6 +105,7 @@ export class Verifier {
       scimDomainInformers(deps.client, deps.config.namespaces, deps.log, 'verifier/scimdomains', {
         silenceTimeoutMs: silenceTimeoutFor(deps.config.verifier.maxStalenessMs),
         minWatchTimeoutMs: deps.config.minWatchTimeoutMs,
+        view: verifierView,
       });
     for (const informer of this.informers) {
       informer.on('add', (d) => this.index.upsert(d));
