@@ -77,12 +77,8 @@ const secret: SecretView = {
 let n = 0;
 const issue = (): NewToken => {
   n++;
-  return {
-    token: `sct_${String(n).padStart(46, '0')}`,
-    id: `tok-new${n}`,
-    sha256: sha('b'),
-    fingerprint: `sha256:${'b'.repeat(12)}`,
-  };
+  const token = `sct_${String(n).padStart(46, '0')}`;
+  return { token, id: `tok-new${n}`, sha256: tokenSha256(token) };
 };
 const kinds = (a: RotationAction[]) => a.map((x) => x.kind);
 

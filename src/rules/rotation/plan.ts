@@ -23,7 +23,6 @@ import {
 } from '../../api/types.js';
 import { getCondition, isTrue } from '../conditions.js';
 import {
-  describe,
   newTokenAnnotations,
   readyMessage,
   rotateOut,
@@ -38,6 +37,7 @@ import {
 import type { TokenSealer } from '../token-seal.js';
 import { dueTime, nextTime, parseSchedule } from '../schedule.js';
 import { parseDuration } from '../duration.js';
+import { describeToken } from '../token.js';
 
 export type RotationAction =
   | Action
@@ -52,7 +52,8 @@ export type RotationAction =
     }
   | { kind: 'metric'; trigger: 'manual' | 'schedule'; result: 'rotated' | 'skipped' | 'failed' };
 
-export interface RotationState {
+/** What the rotation plan reads: one domain, its Secret and the rotations that target it. */
+export interface RotationObservation {
   /** The target domain; undefined when it does not exist. */
   domain?: ScimDomain;
   /** The domain's Secret, consistent with its status (the domain plan had nothing to do). */
@@ -136,7 +137,7 @@ interface Candidate {
   scheduledTime?: Date;
 }
 
-export function planRotations(state: RotationState, deps: RotationDeps): RotationPlan {
+export function planRotations(state: RotationObservation, deps: RotationDeps): RotationPlan {
   const now = deps.now;
   const nowIso = now.toISOString();
   const actions: RotationAction[] = [];
@@ -303,7 +304,7 @@ export function planRotations(state: RotationState, deps: RotationDeps): Rotatio
     const r = first.rotation;
     const old = d.status.token;
     const fresh = deps.issue();
-    const token = describe(fresh, nowIso, old.generation + 1);
+    const token = describeToken(fresh, nowIso, old.generation + 1);
     // The intent first: which token this rotation replaces and which it issues (ids and
     // fingerprints, never tokens). A crash after the domain write below, before the rotation's own
     // final status, then still knows both.

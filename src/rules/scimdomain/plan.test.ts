@@ -22,14 +22,13 @@ import {
   LAST_APPLIED_ANNOTATION,
   newTokenAnnotations,
   observeGeneration,
-  planDomain,
   suspendedSinceRecorded,
   type GenerationHistory,
   statusUnchanged,
   type Action,
   type Claimant,
   type DomainPlan,
-  type DomainState,
+  type DomainObservation,
   type IssueCause,
   type NewToken,
   type PlanDeps,
@@ -37,6 +36,7 @@ import {
 } from './plan.js';
 import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from '../token.js';
 import { createTokenSealer } from '../token-seal.js';
+import { planDomain } from './policies.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
@@ -57,8 +57,11 @@ function seededBytes(seed: number): RandomBytes {
   return (n) => Uint8Array.from({ length: n }, () => (seed * 37 + 11 * i++) % 248);
 }
 
+/** An issued token and the fingerprint tests expect status to show for it. */
+type TestToken = NewToken & { fingerprint: string };
+
 /** A real token (format, checksum, hashes) that is the same on every run for a given seed. */
-function makeToken(seed: number): NewToken {
+function makeToken(seed: number): TestToken {
   const token = generateToken(seededBytes(seed));
   return {
     token,
@@ -79,11 +82,11 @@ const T9 = makeToken(9);
 const SEALER = createTokenSealer(Buffer.alloc(32, 7));
 const OTHER_SEALER = createTokenSealer(Buffer.alloc(32, 8));
 
-type FakeDeps = PlanDeps & { issued: NewToken[] };
+type FakeDeps = PlanDeps & { issued: TestToken[] };
 
 function fakeDeps(firstSeed = 2): FakeDeps {
   let seed = firstSeed;
-  const issued: NewToken[] = [];
+  const issued: TestToken[] = [];
   return {
     now: NOW,
     issued,
@@ -125,7 +128,7 @@ function claimantOf(d: ScimDomain): Claimant {
   };
 }
 
-function tokenStatus(t: NewToken, generation: number, issuedAt = CREATED): TokenStatus {
+function tokenStatus(t: TestToken, generation: number, issuedAt = CREATED): TokenStatus {
   return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
 }
 
@@ -182,9 +185,9 @@ interface World {
   claimants?: Claimant[];
 }
 
-function stateOf(w: World): DomainState {
+function stateOf(w: World): DomainObservation {
   const name = effectiveSecretName(w.domain);
-  const state: DomainState = { domain: w.domain, claimants: w.claimants ?? [claimantOf(w.domain)] };
+  const state: DomainObservation = { domain: w.domain, claimants: w.claimants ?? [claimantOf(w.domain)] };
   const secret = w.secrets[name];
   if (secret) state.secret = secret;
   const recorded = w.domain.status?.secretName;
