@@ -28,7 +28,6 @@ import {
   type Action,
   type Claimant,
   type DomainPlan,
-  type DomainObservation,
   type IssueCause,
   type NewToken,
   type PlanDeps,
@@ -37,6 +36,16 @@ import {
 import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from '../token.js';
 import { createTokenSealer } from '../token-seal.js';
 import { planDomain } from './policies.js';
+import {
+  apply,
+  claimantOf,
+  editSecret,
+  editSpec,
+  editStatus,
+  observe,
+  withoutSecret,
+  type World,
+} from '../../../test/support/world.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
@@ -120,14 +129,6 @@ function scimDomain(
   };
 }
 
-function claimantOf(d: ScimDomain): Claimant {
-  return {
-    namespace: d.metadata.namespace,
-    name: d.metadata.name,
-    creationTimestamp: (d.metadata.creationTimestamp ?? new Date(CREATED)).toISOString(),
-  };
-}
-
 function tokenStatus(t: TestToken, generation: number, issuedAt = CREATED): TokenStatus {
   return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
 }
@@ -175,117 +176,12 @@ function ownedSecret(
 }
 
 // ---------------------------------------------------------------------------------------------------
-// A tiny world: the domain and the Secrets of its namespace. `apply` executes a plan the way the API
-// server would (resourceVersion and uid preconditions included), so tests can check where a plan
-// leads and that planning again on the result writes nothing.
-
-interface World {
-  domain: ScimDomain;
-  secrets: Record<string, SecretView>;
-  claimants?: Claimant[];
-}
-
-function stateOf(w: World): DomainObservation {
-  const name = effectiveSecretName(w.domain);
-  const state: DomainObservation = { domain: w.domain, claimants: w.claimants ?? [claimantOf(w.domain)] };
-  const secret = w.secrets[name];
-  if (secret) state.secret = secret;
-  const recorded = w.domain.status?.secretName;
-  const previous = recorded && recorded !== name ? w.secrets[recorded] : undefined;
-  if (previous) state.previousSecret = previous;
-  return state;
-}
-
-function apply(w: World, actions: readonly Action[]): World {
-  let domain = w.domain;
-  const secrets = { ...w.secrets };
-  for (const a of actions) {
-    switch (a.kind) {
-      case 'createSecret': {
-        if (secrets[a.name]) throw new Error(`AlreadyExists: Secret ${a.name}`);
-        secrets[a.name] = {
-          name: a.name,
-          uid: `uid-secret-${a.name}`,
-          resourceVersion: '1',
-          type: SECRET_TYPE,
-          controllerUid: domain.metadata.uid,
-          labels: { ...a.content.labels },
-          annotations: { ...a.content.annotations },
-          data: { ...a.content.data },
-        };
-        break;
-      }
-      case 'replaceSecret': {
-        const cur = secrets[a.name];
-        if (!cur || cur.resourceVersion !== a.resourceVersion) throw new Error(`Conflict: Secret ${a.name}`);
-        secrets[a.name] = {
-          ...cur,
-          resourceVersion: String(Number(cur.resourceVersion) + 1),
-          labels: { ...a.content.labels },
-          annotations: { ...a.content.annotations },
-          data: { ...a.content.data },
-        };
-        break;
-      }
-      case 'deleteSecret': {
-        const cur = secrets[a.name];
-        if (!cur || cur.uid !== a.uid || cur.resourceVersion !== a.resourceVersion) {
-          throw new Error(`Precondition failed: Secret ${a.name}`);
-        }
-        delete secrets[a.name];
-        break;
-      }
-      case 'writeStatus':
-        domain = { ...domain, status: a.status };
-        break;
-      case 'event':
-        break;
-    }
-  }
-  return { ...w, domain, secrets };
-}
+// The world (test/support/world.ts) as these tests start it.
 
 /** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
 function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
   const start: World = { domain: scimDomain(spec), secrets: {} };
-  return apply(start, planDomain(stateOf(start), fakeDeps(1)).actions);
-}
-
-/** A user edit of the spec: the API server bumps metadata.generation. */
-function editSpec(w: World, patch: Partial<ScimDomainSpec>): World {
-  const d = w.domain;
-  return {
-    ...w,
-    domain: {
-      ...d,
-      metadata: { ...d.metadata, generation: (d.metadata.generation ?? 1) + 1 },
-      spec: { ...d.spec, ...patch },
-    },
-  };
-}
-
-function editStatus(w: World, f: (s: ScimDomainStatus) => ScimDomainStatus): World {
-  return { ...w, domain: { ...w.domain, status: f(w.domain.status ?? {}) } };
-}
-
-/** Someone else's write to the domain's Secret: the API server bumps resourceVersion. */
-function editSecret(w: World, f: (s: SecretView) => SecretView): World {
-  const cur = w.secrets[SECRET];
-  if (!cur) throw new Error('no Secret to edit');
-  const next = f(cur);
-  return {
-    ...w,
-    secrets: {
-      ...w.secrets,
-      [SECRET]: { ...next, resourceVersion: String(Number(cur.resourceVersion) + 1) },
-    },
-  };
-}
-
-function withoutSecret(w: World, name = SECRET): World {
-  const secrets = { ...w.secrets };
-  delete secrets[name];
-  return { ...w, secrets };
+  return apply(start, planDomain(observe(start), fakeDeps(1)).actions);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -314,7 +210,7 @@ function condition(status: ScimDomainStatus, type: string): Condition | undefine
 }
 
 function plan(w: World, deps: PlanDeps = fakeDeps()): DomainPlan {
-  return planDomain(stateOf(w), deps);
+  return planDomain(observe(w), deps);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -819,7 +715,7 @@ describe('planDomain', () => {
         const deps = fakeDeps();
         const seen = [...Object.values(w.secrets).map((s) => s.data.token), T1.token, T8.token, T9.token];
 
-        const p = planDomain(stateOf(w), deps);
+        const p = planDomain(observe(w), deps);
 
         const plaintexts = [...seen, ...deps.issued.map((t) => t.token)].filter((t): t is string => !!t);
         const public_ = JSON.stringify([p.outcome, ...p.actions.filter((a) => !('content' in a))]);
@@ -1466,7 +1362,7 @@ describe('planDomain against hostile edits', () => {
       { case: 'the watch saw every generation unsuspended', h: history(1, 3, 0), outcome: 'up-to-date' },
     ])('$case: $outcome', ({ h, outcome }) => {
       const w = flipped();
-      const p = planDomain({ ...stateOf(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
+      const p = planDomain({ ...observe(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
 
       expect(p.outcome).toBe(outcome);
       if (outcome === 'reissued-suspended') {
