@@ -6,18 +6,38 @@
 // server. Pure; nothing in the operator imports it.
 
 import {
+  API_VERSION,
+  DOMAIN_KIND,
+  GENERATION_ANNOTATION,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
   SECRET_TYPE,
   type ScimDomain,
   type ScimDomainSpec,
   type ScimDomainStatus,
+  type TokenStatus,
 } from '../../src/api/types.js';
 import {
+  CAUSE_ANNOTATION,
   effectiveSecretName,
+  newTokenAnnotations,
   type Action,
   type Claimant,
   type DomainObservation,
+  type IssueCause,
+  type NewToken,
+  type PlanDeps,
   type SecretView,
 } from '../../src/rules/scimdomain/plan.js';
+import { planDomain } from '../../src/rules/scimdomain/policies.js';
+import { createTokenSealer } from '../../src/rules/token-seal.js';
+import {
+  generateToken,
+  generateTokenId,
+  tokenFingerprint,
+  tokenSha256,
+  type RandomBytes,
+} from '../../src/rules/token.js';
 
 export interface World {
   domain: ScimDomain;
@@ -137,4 +157,140 @@ export function withoutSecret(w: World, name = effectiveSecretName(w.domain)): W
   const secrets = { ...w.secrets };
   delete secrets[name];
   return { ...w, secrets };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The acme world's fixtures: one domain, tokens that are the same on every run, and the sealer.
+
+export const NOW = '2025-06-01T12:00:00Z';
+export const CREATED = '2025-04-01T00:00:00Z';
+export const UID = 'uid-scimdomain-acme';
+export const NS = 'team-a';
+export const NAME = 'acme';
+export const DOMAIN = 'acme.example.com';
+export const SECRET = 'acme-scim-token';
+export const BASE_URL = 'https://app.example.com/scim/v2';
+
+// A RandomBytes that is a pure function of its seed. Every byte is below 248, so the token generator
+// never rejects one, and different seeds give different tokens.
+export function seededBytes(seed: number): RandomBytes {
+  let i = 0;
+  return (n) => Uint8Array.from({ length: n }, () => (seed * 37 + 11 * i++) % 248);
+}
+
+/** An issued token and the fingerprint tests expect status to show for it. */
+export type TestToken = NewToken & { fingerprint: string };
+
+/** A real token (format, checksum, hashes) that is the same on every run for a given seed. */
+export function makeToken(seed: number): TestToken {
+  const token = generateToken(seededBytes(seed));
+  return {
+    token,
+    id: generateTokenId(seededBytes(seed + 500)),
+    sha256: tokenSha256(token),
+    fingerprint: tokenFingerprint(token),
+  };
+}
+
+/** The token `issuedWorld` holds; `fakeDeps()` issues T2, T3, ... */
+export const T1 = makeToken(1);
+export const T2 = makeToken(2);
+/** Tokens no PlanDeps in these tests ever issues: what crashed writes and hand edits put in a Secret. */
+export const T8 = makeToken(8);
+export const T9 = makeToken(9);
+
+/** The operator's sealer in these tests; OTHER_SEALER stands for a key nobody but an attacker has. */
+export const SEALER = createTokenSealer(Buffer.alloc(32, 7));
+export const OTHER_SEALER = createTokenSealer(Buffer.alloc(32, 8));
+
+export type FakeDeps = PlanDeps & { issued: TestToken[] };
+
+export function fakeDeps(firstSeed = 2): FakeDeps {
+  let seed = firstSeed;
+  const issued: TestToken[] = [];
+  return {
+    now: NOW,
+    issued,
+    sealer: SEALER,
+    issue: () => {
+      const t = makeToken(seed++);
+      issued.push(t);
+      return t;
+    },
+  };
+}
+
+export function scimDomain(
+  spec: Partial<ScimDomainSpec> = {},
+  meta: Partial<ScimDomain['metadata']> = {},
+  status?: ScimDomainStatus,
+): ScimDomain {
+  return {
+    apiVersion: API_VERSION,
+    kind: DOMAIN_KIND,
+    metadata: {
+      name: NAME,
+      namespace: NS,
+      uid: UID,
+      generation: 1,
+      creationTimestamp: new Date(CREATED),
+      ...meta,
+    },
+    spec: { domain: DOMAIN, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+export function tokenStatus(t: TestToken, generation: number, issuedAt = CREATED): TokenStatus {
+  return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
+}
+
+export function tokenData(t: NewToken, extra: Record<string, string> = {}): Record<string, string> {
+  return { token: t.token, 'token-sha256': t.sha256, 'token-id': t.id, domain: DOMAIN, ...extra };
+}
+
+export function generationAnnotations(generation: number, cause?: IssueCause): Record<string, string> {
+  return {
+    [GENERATION_ANNOTATION]: String(generation),
+    ...(cause ? { [CAUSE_ANNOTATION]: cause } : {}),
+  };
+}
+
+/** The annotations the operator writes with a new token: generation, cause, rotation and their seal. */
+export function sealedAnnotations(
+  t: NewToken,
+  generation: number,
+  cause: IssueCause = 'Issued',
+  rotation?: { key: string; name: string; overlapUntil?: string },
+  sealer = SEALER,
+  domainUid = UID,
+): Record<string, string> {
+  return newTokenAnnotations(sealer, domainUid, { ...t, generation }, cause, rotation);
+}
+
+/** A Secret controlled by the test domain. */
+export function ownedSecret(
+  data: Record<string, string>,
+  annotations: Record<string, string>,
+  over: Partial<SecretView> = {},
+): SecretView {
+  return {
+    name: SECRET,
+    uid: 'uid-secret-acme',
+    resourceVersion: '7',
+    type: SECRET_TYPE,
+    controllerUid: UID,
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+    annotations,
+    data,
+    ...over,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
+export function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
+  const start: World = { domain: scimDomain(spec), secrets: {} };
+  return apply(start, planDomain(observe(start), fakeDeps(1)).actions);
 }

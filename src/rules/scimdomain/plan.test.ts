@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  API_VERSION,
-  DOMAIN_KIND,
   GENERATION_ANNOTATION,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   REVEALED_ANNOTATION,
-  SECRET_TYPE,
   type RevokedToken,
   type ScimDomain,
   type ScimDomainSpec,
@@ -20,7 +17,6 @@ import {
   effectiveSecretName,
   judgeSecret,
   LAST_APPLIED_ANNOTATION,
-  newTokenAnnotations,
   observeGeneration,
   suspendedSinceRecorded,
   type GenerationHistory,
@@ -29,12 +25,10 @@ import {
   type Claimant,
   type DomainPlan,
   type IssueCause,
-  type NewToken,
   type PlanDeps,
   type SecretView,
 } from './plan.js';
-import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from '../token.js';
-import { createTokenSealer } from '../token-seal.js';
+import { tokenSha256 } from '../token.js';
 import { planDomain } from './policies.js';
 import {
   apply,
@@ -45,144 +39,29 @@ import {
   observe,
   withoutSecret,
   type World,
+  NOW,
+  CREATED,
+  UID,
+  NS,
+  NAME,
+  DOMAIN,
+  SECRET,
+  BASE_URL,
+  T1,
+  T2,
+  T8,
+  T9,
+  SEALER,
+  OTHER_SEALER,
+  fakeDeps,
+  scimDomain,
+  tokenStatus,
+  tokenData,
+  generationAnnotations,
+  sealedAnnotations,
+  ownedSecret,
+  issuedWorld,
 } from '../../../test/support/world.js';
-
-// ---------------------------------------------------------------------------------------------------
-// Fixtures
-
-const NOW = '2025-06-01T12:00:00Z';
-const CREATED = '2025-04-01T00:00:00Z';
-const UID = 'uid-scimdomain-acme';
-const NS = 'team-a';
-const NAME = 'acme';
-const DOMAIN = 'acme.example.com';
-const SECRET = 'acme-scim-token';
-const BASE_URL = 'https://app.example.com/scim/v2';
-
-// A RandomBytes that is a pure function of its seed. Every byte is below 248, so the token generator
-// never rejects one, and different seeds give different tokens.
-function seededBytes(seed: number): RandomBytes {
-  let i = 0;
-  return (n) => Uint8Array.from({ length: n }, () => (seed * 37 + 11 * i++) % 248);
-}
-
-/** An issued token and the fingerprint tests expect status to show for it. */
-type TestToken = NewToken & { fingerprint: string };
-
-/** A real token (format, checksum, hashes) that is the same on every run for a given seed. */
-function makeToken(seed: number): TestToken {
-  const token = generateToken(seededBytes(seed));
-  return {
-    token,
-    id: generateTokenId(seededBytes(seed + 500)),
-    sha256: tokenSha256(token),
-    fingerprint: tokenFingerprint(token),
-  };
-}
-
-/** The token `issuedWorld` holds; `fakeDeps()` issues T2, T3, ... */
-const T1 = makeToken(1);
-const T2 = makeToken(2);
-/** Tokens no PlanDeps in these tests ever issues: what crashed writes and hand edits put in a Secret. */
-const T8 = makeToken(8);
-const T9 = makeToken(9);
-
-/** The operator's sealer in these tests; OTHER_SEALER stands for a key nobody but an attacker has. */
-const SEALER = createTokenSealer(Buffer.alloc(32, 7));
-const OTHER_SEALER = createTokenSealer(Buffer.alloc(32, 8));
-
-type FakeDeps = PlanDeps & { issued: TestToken[] };
-
-function fakeDeps(firstSeed = 2): FakeDeps {
-  let seed = firstSeed;
-  const issued: TestToken[] = [];
-  return {
-    now: NOW,
-    issued,
-    sealer: SEALER,
-    issue: () => {
-      const t = makeToken(seed++);
-      issued.push(t);
-      return t;
-    },
-  };
-}
-
-function scimDomain(
-  spec: Partial<ScimDomainSpec> = {},
-  meta: Partial<ScimDomain['metadata']> = {},
-  status?: ScimDomainStatus,
-): ScimDomain {
-  return {
-    apiVersion: API_VERSION,
-    kind: DOMAIN_KIND,
-    metadata: {
-      name: NAME,
-      namespace: NS,
-      uid: UID,
-      generation: 1,
-      creationTimestamp: new Date(CREATED),
-      ...meta,
-    },
-    spec: { domain: DOMAIN, ...spec },
-    ...(status ? { status } : {}),
-  };
-}
-
-function tokenStatus(t: TestToken, generation: number, issuedAt = CREATED): TokenStatus {
-  return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
-}
-
-function tokenData(t: NewToken, extra: Record<string, string> = {}): Record<string, string> {
-  return { token: t.token, 'token-sha256': t.sha256, 'token-id': t.id, domain: DOMAIN, ...extra };
-}
-
-function generationAnnotations(generation: number, cause?: IssueCause): Record<string, string> {
-  return {
-    [GENERATION_ANNOTATION]: String(generation),
-    ...(cause ? { [CAUSE_ANNOTATION]: cause } : {}),
-  };
-}
-
-/** The annotations the operator writes with a new token: generation, cause, rotation and their seal. */
-function sealedAnnotations(
-  t: NewToken,
-  generation: number,
-  cause: IssueCause = 'Issued',
-  rotation?: { key: string; name: string; overlapUntil?: string },
-  sealer = SEALER,
-  domainUid = UID,
-): Record<string, string> {
-  return newTokenAnnotations(sealer, domainUid, { ...t, generation }, cause, rotation);
-}
-
-/** A Secret controlled by the test domain. */
-function ownedSecret(
-  data: Record<string, string>,
-  annotations: Record<string, string>,
-  over: Partial<SecretView> = {},
-): SecretView {
-  return {
-    name: SECRET,
-    uid: 'uid-secret-acme',
-    resourceVersion: '7',
-    type: SECRET_TYPE,
-    controllerUid: UID,
-    labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
-    annotations,
-    data,
-    ...over,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The world (test/support/world.ts) as these tests start it.
-
-/** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
-function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
-  const start: World = { domain: scimDomain(spec), secrets: {} };
-  return apply(start, planDomain(observe(start), fakeDeps(1)).actions);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Reading plans
