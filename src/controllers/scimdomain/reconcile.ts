@@ -28,7 +28,8 @@ import {
 } from '../../rules/scimdomain/plan.js';
 import type { TokenSealer } from '../../rules/token-seal.js';
 import { redactTokens } from '../../observability/logger.js';
-import { planRotations, type RotationAction } from '../../rules/rotation/plan.js';
+import { planRotations } from '../../rules/rotation/plan.js';
+import type { RotationAction } from '../../rules/rotation/policies.js';
 import { withTokenAge } from '../../rules/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
 import { hasApiError, withApiError, withoutApiError } from '../../rules/scimdomain/api-error.js';

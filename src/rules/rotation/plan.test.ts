@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimTokenRotation } from '../../api/types.js';
 import type { NewToken, SecretView } from '../scimdomain/plan.js';
-import { planRotations, recordApplied, type RotationAction } from './plan.js';
+import { planRotations, recordApplied } from './plan.js';
+import type { RotationAction } from './policies.js';
 import { SEAL_ANNOTATION, createTokenSealer } from '../token-seal.js';
 import { tokenSha256 } from '../token.js';
 
