@@ -15,6 +15,7 @@ import {
   type ScimDomain,
   type ScimDomainSpec,
   type ScimDomainStatus,
+  type ScimTokenRotation,
   type TokenStatus,
 } from '../../src/api/types.js';
 import {
@@ -294,3 +295,86 @@ export function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
   const start: World = { domain: scimDomain(spec), secrets: {} };
   return apply(start, planDomain(observe(start), fakeDeps(1)).actions);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The rotation world's fixtures: a Ready domain holding token tok-old, and rotations of it created
+// `createdS` seconds after T0.
+
+/** The operator's sealer in the rotation tests. */
+export const rotationSealer = createTokenSealer(Buffer.alloc(32, 1));
+
+export const T0 = new Date('2026-11-29T12:00:00Z');
+export const at = (s: number) => new Date(T0.getTime() + s * 1000);
+/** A SHA-256 digest of one hex character repeated. */
+export const sha = (c: string) => c.repeat(64);
+
+export function readyDomain(
+  over: Partial<ScimDomain['status']> = {},
+  spec: Partial<ScimDomain['spec']> = {},
+): ScimDomain {
+  return {
+    apiVersion: 'scim.tokens.dev/v1alpha1',
+    kind: 'ScimDomain',
+    metadata: { name: 'acme', namespace: 'ns', uid: 'd-uid', generation: 1, resourceVersion: '10' },
+    spec: { domain: 'acme.example', ...spec },
+    status: {
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'TokenIssued',
+          message: '',
+          lastTransitionTime: T0.toISOString(),
+          observedGeneration: 1,
+        },
+      ],
+      token: {
+        id: 'tok-old',
+        fingerprint: `sha256:${'a'.repeat(12)}`,
+        sha256: sha('a'),
+        issuedAt: T0.toISOString(),
+        generation: 3,
+      },
+      ...over,
+    },
+  };
+}
+
+export function tokenRotation(
+  name: string,
+  createdS: number,
+  spec: Partial<ScimTokenRotation['spec']> = {},
+  status?: ScimTokenRotation['status'],
+): ScimTokenRotation {
+  return {
+    apiVersion: 'scim.tokens.dev/v1alpha1',
+    kind: 'ScimTokenRotation',
+    metadata: {
+      name,
+      namespace: 'ns',
+      uid: `${name}-uid`,
+      generation: 1,
+      resourceVersion: '5',
+      creationTimestamp: at(createdS),
+    },
+    spec: { domainRef: { name: 'acme' }, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+export const rotationSecret: SecretView = {
+  name: 'acme-scim-token',
+  uid: 's',
+  resourceVersion: '7',
+  controllerUid: 'd-uid',
+  labels: {},
+  annotations: {},
+  data: {},
+};
+let n = 0;
+/** Issues `sct_000…1`, `sct_000…2`, … with ids tok-new1, tok-new2, … (not valid tokens: never checked here). */
+export const fakeIssue = (): NewToken => {
+  n++;
+  const token = `sct_${String(n).padStart(46, '0')}`;
+  return { token, id: `tok-new${n}`, sha256: tokenSha256(token) };
+};

@@ -1,86 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { ScimDomain, ScimTokenRotation } from '../../api/types.js';
-import type { NewToken, SecretView } from '../scimdomain/plan.js';
 import { planRotations, recordApplied } from './plan.js';
 import type { RotationAction } from './policies.js';
-import { SEAL_ANNOTATION, createTokenSealer } from '../token-seal.js';
+import { SEAL_ANNOTATION } from '../token-seal.js';
+import {
+  T0,
+  at,
+  sha,
+  fakeIssue as issue,
+  readyDomain as domain,
+  rotationSealer as sealer,
+  rotationSecret as secret,
+  tokenRotation as rotation,
+} from '../../../test/support/world.js';
 import { tokenSha256 } from '../token.js';
 
-const sealer = createTokenSealer(Buffer.alloc(32, 1));
-
-const T0 = new Date('2026-11-29T12:00:00Z');
-const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const sha = (c: string) => c.repeat(64);
-
-function domain(
-  over: Partial<ScimDomain['status']> = {},
-  spec: Partial<ScimDomain['spec']> = {},
-): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'acme', namespace: 'ns', uid: 'd-uid', generation: 1, resourceVersion: '10' },
-    spec: { domain: 'acme.example', ...spec },
-    status: {
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'TokenIssued',
-          message: '',
-          lastTransitionTime: T0.toISOString(),
-          observedGeneration: 1,
-        },
-      ],
-      token: {
-        id: 'tok-old',
-        fingerprint: `sha256:${'a'.repeat(12)}`,
-        sha256: sha('a'),
-        issuedAt: T0.toISOString(),
-        generation: 3,
-      },
-      ...over,
-    },
-  };
-}
-
-function rotation(
-  name: string,
-  createdS: number,
-  spec: Partial<ScimTokenRotation['spec']> = {},
-  status?: ScimTokenRotation['status'],
-): ScimTokenRotation {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimTokenRotation',
-    metadata: {
-      name,
-      namespace: 'ns',
-      uid: `${name}-uid`,
-      generation: 1,
-      resourceVersion: '5',
-      creationTimestamp: at(createdS),
-    },
-    spec: { domainRef: { name: 'acme' }, ...spec },
-    ...(status ? { status } : {}),
-  };
-}
-
-const secret: SecretView = {
-  name: 'acme-scim-token',
-  uid: 's',
-  resourceVersion: '7',
-  controllerUid: 'd-uid',
-  labels: {},
-  annotations: {},
-  data: {},
-};
-let n = 0;
-const issue = (): NewToken => {
-  n++;
-  const token = `sct_${String(n).padStart(46, '0')}`;
-  return { token, id: `tok-new${n}`, sha256: tokenSha256(token) };
-};
 const kinds = (a: RotationAction[]) => a.map((x) => x.kind);
 
 describe('planRotations', () => {
