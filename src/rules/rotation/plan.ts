@@ -199,13 +199,9 @@ export function planRotations(state: RotationObservation, deps: RotationDeps): R
         pendingStatus.set(
           r.metadata.name,
           scheduledRunStatus(
-            base,
-            r,
-            r.metadata.generation,
-            now,
+            { rotation: r, status: base, generation: r.metadata.generation, now, schedule },
             first.scheduledTime,
             { result: 'Rotated', newToken: tokenRef(token) },
-            schedule,
             tokenRef(old),
           ),
         );

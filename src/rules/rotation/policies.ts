@@ -252,13 +252,9 @@ export const scheduledRunAppliedUnrecorded: RotationPolicy = (f) => {
   const issued = f.status.newToken ?? (current ? tokenRef(current) : undefined);
   return {
     status: scheduledRunStatus(
-      f.status,
-      f.rotation,
-      f.generation,
-      f.now,
+      { ...f, schedule },
       due,
       { result: 'Rotated', ...(issued ? { newToken: issued } : {}) },
-      schedule,
       f.status.previousToken,
     ),
   };
@@ -269,15 +265,11 @@ export const scheduledRunSkipped: RotationPolicy = (f) => {
   const { schedule, due, blocked } = f;
   if (!schedule?.ok || !due || !blocked) return undefined;
   return {
-    status: scheduledRunStatus(
-      f.status,
-      f.rotation,
-      f.generation,
-      f.now,
-      due,
-      { result: 'Skipped', reason: blocked.reason, message: blocked.message },
-      schedule,
-    ),
+    status: scheduledRunStatus({ ...f, schedule }, due, {
+      result: 'Skipped',
+      reason: blocked.reason,
+      message: blocked.message,
+    }),
     actions: [
       rotationEvent(
         f.rotation,
@@ -418,15 +410,18 @@ function rotatedStatus(
 
 /** The status of a scheduled rotation after a run (rotated or skipped): history, times, next run. */
 export function scheduledRunStatus(
-  status: ScimTokenRotationStatus,
-  r: ScimTokenRotation,
-  generation: number | undefined,
-  now: Date,
+  of: {
+    rotation: ScimTokenRotation;
+    status: ScimTokenRotationStatus;
+    generation: number | undefined;
+    now: Date;
+    schedule: { expression: string; timeZone: string };
+  },
   scheduledTime: Date,
   run: Omit<RotationHistoryEntry, 'time' | 'scheduledTime'>,
-  schedule: { expression: string; timeZone: string },
   previous?: TokenRef,
 ): ScimTokenRotationStatus {
+  const { rotation: r, status, generation, now, schedule } = of;
   const nowIso = now.toISOString();
   const entry: RotationHistoryEntry = { scheduledTime: scheduledTime.toISOString(), time: nowIso, ...run };
   const history = [entry, ...(status.history ?? [])].slice(0, r.spec.historyLimit ?? 10);
