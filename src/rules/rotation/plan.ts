@@ -19,6 +19,7 @@ import {
   type ScimDomainStatus,
   type ScimTokenRotation,
   type ScimTokenRotationStatus,
+  type TokenStatus,
 } from '../../api/types.js';
 import { getCondition } from '../conditions.js';
 import {
@@ -88,7 +89,6 @@ export function requesterOf(r: ScimTokenRotation): string | undefined {
 
 export function planRotations(state: RotationObservation, deps: RotationDeps): RotationPlan {
   const now = deps.now;
-  const nowIso = now.toISOString();
   const actions: RotationAction[] = [];
   let requeueAfterMs: number | undefined;
   const requeue = (after: number) => {
@@ -118,110 +118,14 @@ export function planRotations(state: RotationObservation, deps: RotationDeps): R
   const first = candidates[0];
   if (first && d && state.secret && d.status?.token) {
     const r = first.rotation;
-    const old = d.status.token;
-    const fresh = deps.issue();
-    const token = describeToken(fresh, nowIso, old.generation + 1);
-    // The intent first: which token this rotation replaces and which it issues (ids and
-    // fingerprints, never tokens). A crash after the domain write below, before the rotation's own
-    // final status, then still knows both.
-    actions.push({
-      kind: 'writeRotationStatus',
-      name: r.metadata.name,
-      resourceVersion: r.metadata.resourceVersion ?? '',
-      status: { ...(r.status ?? {}), previousToken: tokenRef(old), newToken: tokenRef(token) },
+    const applied = applyRotation(first, d, d.status.token, state.secret, rotations, {
+      base: pendingStatus.get(r.metadata.name) ?? { ...(r.status ?? {}) },
+      now,
+      issue: deps.issue,
+      sealer: deps.sealer,
     });
-    const overlapMs = overlapOf(r);
-    const overlapUntil =
-      overlapMs !== undefined ? new Date(now.getTime() + overlapMs).toISOString() : undefined;
-    const requestedBy = requesterOf(r);
-    const bookkeeping: Partial<ScimDomainStatus> = {
-      appliedRotations: recordApplied(d.status.appliedRotations ?? [], first.key, rotations),
-      lastRotation: {
-        name: r.metadata.name,
-        uid: r.metadata.uid ?? '',
-        time: nowIso,
-        ...(requestedBy ? { requestedBy } : {}),
-      },
-    };
-    const rotated: ScimDomainStatus = { ...rotateOut(d.status, nowIso, overlapUntil), ...bookkeeping };
-    // The API server refused the Secret write: the rotation still revokes the old token — overlap
-    // or not, nothing replaces it yet — and the domain has no token until a retry delivers one
-    // (SPEC §2.3).
-    const ifRefused = withConditions(
-      { ...rotateOut(d.status, nowIso), ...bookkeeping },
-      d.metadata.generation,
-      nowIso,
-      {
-        status: 'False',
-        reason: DomainReason.ApiError,
-        message: `token ${old.id} (${old.fingerprint}) is revoked by ScimTokenRotation ${r.metadata.name}; its replacement could not be written to Secret ${state.secret.name} and will be retried`,
-      },
-    );
-    delete ifRefused.token;
-    actions.push(
-      ...writeSecret(
-        state.secret,
-        state.secret.name,
-        secretContent(
-          d,
-          fresh,
-          newTokenAnnotations(deps.sealer, d.metadata.uid ?? '', token, 'Rotated', {
-            key: first.key,
-            name: r.metadata.name,
-            ...(overlapUntil ? { overlapUntil } : {}),
-          }),
-        ),
-        ifRefused,
-      ),
-    );
-    const domainStatus: ScimDomainStatus = withConditions(
-      { ...rotated, token },
-      d.metadata.generation,
-      nowIso,
-      { status: 'True', reason: 'TokenIssued', message: readyMessage(token) },
-    );
-    actions.push({ kind: 'writeStatus', status: domainStatus });
-    const what =
-      (overlapUntil
-        ? `token ${old.id} (${old.fingerprint}) replaced by token ${token.id} (${token.fingerprint}); the old one keeps working until ${overlapUntil}`
-        : `token ${old.id} (${old.fingerprint}) revoked and replaced by token ${token.id} (${token.fingerprint})`) +
-      (requestedBy ? `, requested by ${requestedBy}` : '');
-    actions.push({
-      kind: 'event',
-      type: 'Normal',
-      reason: EventReason.TokenRotated,
-      message: `${what} by ScimTokenRotation ${r.metadata.name}`,
-    });
-    const base = pendingStatus.get(r.metadata.name) ?? { ...(r.status ?? {}) };
-    if (first.scheduledTime) {
-      const schedule = parseSchedule(r.spec.schedule ?? '', r.spec.timeZone ?? 'UTC');
-      if (schedule.ok) {
-        pendingStatus.set(
-          r.metadata.name,
-          scheduledRunStatus(
-            { rotation: r, status: base, generation: r.metadata.generation, now, schedule },
-            first.scheduledTime,
-            { result: 'Rotated', newToken: tokenRef(token) },
-            tokenRef(old),
-          ),
-        );
-      }
-    } else {
-      pendingStatus.set(r.metadata.name, {
-        ...withConditions(base, r.metadata.generation, nowIso, {
-          status: 'True',
-          reason: RotationReason.Rotated,
-          message: what,
-        }),
-        rotatedAt: nowIso,
-        previousToken: tokenRef(old),
-        newToken: tokenRef(token),
-      });
-    }
-    actions.push(
-      rotationEvent(r, 'Normal', EventReason.TokenRotated, `${what} for ScimDomain ${d.metadata.name}`),
-    );
-    actions.push({ kind: 'metric', trigger: first.scheduledTime ? 'schedule' : 'manual', result: 'rotated' });
+    actions.push(...applied.actions);
+    if (applied.status) pendingStatus.set(r.metadata.name, applied.status);
     if (candidates.length > 1) requeue(0);
   }
 
@@ -240,6 +144,127 @@ export function planRotations(state: RotationObservation, deps: RotationDeps): R
     }
   }
   return { actions, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+}
+
+/**
+ * Applies the rotation that is due: the intent on the rotation, the new token in the Secret (with
+ * the status that revokes the old one if the write is refused), the domain's status write that
+ * switches the token and records the rotation as applied (the commit point), and the Events. Returns
+ * those actions and the rotation's final status, written after the commit.
+ */
+export function applyRotation(
+  first: Candidate,
+  d: ScimDomain,
+  old: TokenStatus,
+  secret: SecretView,
+  rotations: readonly ScimTokenRotation[],
+  deps: { base: ScimTokenRotationStatus; now: Date; issue: () => NewToken; sealer: TokenSealer },
+): { actions: RotationAction[]; status?: ScimTokenRotationStatus } {
+  const { base, now } = deps;
+  const nowIso = now.toISOString();
+  const actions: RotationAction[] = [];
+  let status: ScimTokenRotationStatus | undefined;
+  const r = first.rotation;
+  const fresh = deps.issue();
+  const token = describeToken(fresh, nowIso, old.generation + 1);
+  // The intent first: which token this rotation replaces and which it issues (ids and
+  // fingerprints, never tokens). A crash after the domain write below, before the rotation's own
+  // final status, then still knows both.
+  actions.push({
+    kind: 'writeRotationStatus',
+    name: r.metadata.name,
+    resourceVersion: r.metadata.resourceVersion ?? '',
+    status: { ...(r.status ?? {}), previousToken: tokenRef(old), newToken: tokenRef(token) },
+  });
+  const overlapMs = overlapOf(r);
+  const overlapUntil =
+    overlapMs !== undefined ? new Date(now.getTime() + overlapMs).toISOString() : undefined;
+  const requestedBy = requesterOf(r);
+  const bookkeeping: Partial<ScimDomainStatus> = {
+    appliedRotations: recordApplied(d.status?.appliedRotations ?? [], first.key, rotations),
+    lastRotation: {
+      name: r.metadata.name,
+      uid: r.metadata.uid ?? '',
+      time: nowIso,
+      ...(requestedBy ? { requestedBy } : {}),
+    },
+  };
+  const rotated: ScimDomainStatus = { ...rotateOut(d.status ?? {}, nowIso, overlapUntil), ...bookkeeping };
+  // The API server refused the Secret write: the rotation still revokes the old token — overlap
+  // or not, nothing replaces it yet — and the domain has no token until a retry delivers one
+  // (SPEC §2.3).
+  const ifRefused = withConditions(
+    { ...rotateOut(d.status ?? {}, nowIso), ...bookkeeping },
+    d.metadata.generation,
+    nowIso,
+    {
+      status: 'False',
+      reason: DomainReason.ApiError,
+      message: `token ${old.id} (${old.fingerprint}) is revoked by ScimTokenRotation ${r.metadata.name}; its replacement could not be written to Secret ${secret.name} and will be retried`,
+    },
+  );
+  delete ifRefused.token;
+  actions.push(
+    ...writeSecret(
+      secret,
+      secret.name,
+      secretContent(
+        d,
+        fresh,
+        newTokenAnnotations(deps.sealer, d.metadata.uid ?? '', token, 'Rotated', {
+          key: first.key,
+          name: r.metadata.name,
+          ...(overlapUntil ? { overlapUntil } : {}),
+        }),
+      ),
+      ifRefused,
+    ),
+  );
+  const domainStatus: ScimDomainStatus = withConditions(
+    { ...rotated, token },
+    d.metadata.generation,
+    nowIso,
+    { status: 'True', reason: 'TokenIssued', message: readyMessage(token) },
+  );
+  actions.push({ kind: 'writeStatus', status: domainStatus });
+  const what =
+    (overlapUntil
+      ? `token ${old.id} (${old.fingerprint}) replaced by token ${token.id} (${token.fingerprint}); the old one keeps working until ${overlapUntil}`
+      : `token ${old.id} (${old.fingerprint}) revoked and replaced by token ${token.id} (${token.fingerprint})`) +
+    (requestedBy ? `, requested by ${requestedBy}` : '');
+  actions.push({
+    kind: 'event',
+    type: 'Normal',
+    reason: EventReason.TokenRotated,
+    message: `${what} by ScimTokenRotation ${r.metadata.name}`,
+  });
+  if (first.scheduledTime) {
+    const schedule = parseSchedule(r.spec.schedule ?? '', r.spec.timeZone ?? 'UTC');
+    if (schedule.ok) {
+      status = scheduledRunStatus(
+        { rotation: r, status: base, generation: r.metadata.generation, now, schedule },
+        first.scheduledTime,
+        { result: 'Rotated', newToken: tokenRef(token) },
+        tokenRef(old),
+      );
+    }
+  } else {
+    status = {
+      ...withConditions(base, r.metadata.generation, nowIso, {
+        status: 'True',
+        reason: RotationReason.Rotated,
+        message: what,
+      }),
+      rotatedAt: nowIso,
+      previousToken: tokenRef(old),
+      newToken: tokenRef(token),
+    };
+  }
+  actions.push(
+    rotationEvent(r, 'Normal', EventReason.TokenRotated, `${what} for ScimDomain ${d.metadata.name}`),
+  );
+  actions.push({ kind: 'metric', trigger: first.scheduledTime ? 'schedule' : 'manual', result: 'rotated' });
+  return { actions, ...(status ? { status } : {}) };
 }
 
 /**
