@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRotations, recordApplied } from './plan.js';
+import { applyRotation, planRotations, recordApplied } from './plan.js';
 import type { RotationAction } from './policies.js';
 import { SEAL_ANNOTATION } from '../token-seal.js';
 import {
@@ -350,4 +350,80 @@ describe('planRotations with an overlap (SPEC §2.2)', () => {
     for (const e of plan.actions.filter((a) => a.kind === 'event' || a.kind === 'rotationEvent'))
       expect('message' in e && e.message).toContain('requested by alice@example.com');
   });
+});
+
+describe('applyRotation', () => {
+  const old = domain().status!.token!;
+  const apply = (r: ReturnType<typeof rotation>, key: string, scheduledTime?: Date) =>
+    applyRotation(
+      { rotation: r, key, ...(scheduledTime ? { scheduledTime } : {}) },
+      domain(),
+      old,
+      secret,
+      [r],
+      {
+        base: { ...(r.status ?? {}) },
+        now: at(3605),
+        issue,
+        sealer,
+      },
+    );
+
+  it.each([
+    {
+      case: 'a one-shot',
+      r: () => rotation('r1', 0),
+      key: 'r1-uid',
+      scheduledTime: undefined,
+      metric: 'manual',
+      final: {
+        conditions: [expect.objectContaining({ type: 'Ready', reason: 'Rotated' })],
+        rotatedAt: at(3605).toISOString(),
+      },
+    },
+    {
+      case: 'a scheduled run',
+      r: () => rotation('hourly', 0, { schedule: '@hourly' }),
+      key: `hourly-uid@${at(3600).toISOString()}`,
+      scheduledTime: at(3600),
+      metric: 'schedule',
+      final: {
+        lastScheduleTime: at(3600).toISOString(),
+        history: [expect.objectContaining({ result: 'Rotated' })],
+      },
+    },
+    {
+      case: 'a one-shot with an overlap',
+      r: () => rotation('r1', 0, { overlap: '10m' }),
+      key: 'r1-uid',
+      scheduledTime: undefined,
+      metric: 'manual',
+      final: {
+        conditions: [
+          expect.objectContaining({
+            message: expect.stringContaining(`keeps working until ${at(4205).toISOString()}`) as string,
+          }),
+        ],
+      },
+    },
+  ])(
+    '$case: intent, Secret, commit, Events, metric — and the final status',
+    ({ r, key, scheduledTime, metric, final }) => {
+      const applied = apply(r(), key, scheduledTime);
+
+      expect(kinds(applied.actions)).toEqual([
+        'writeRotationStatus',
+        'replaceSecret',
+        'writeStatus',
+        'event',
+        'rotationEvent',
+        'metric',
+      ]);
+      expect(applied.actions.find((a) => a.kind === 'writeStatus')).toMatchObject({
+        status: { appliedRotations: [key], token: { generation: old.generation + 1 } },
+      });
+      expect(applied.actions.at(-1)).toEqual({ kind: 'metric', trigger: metric, result: 'rotated' });
+      expect(applied.status).toMatchObject({ ...final, previousToken: { id: 'tok-old' } });
+    },
+  );
 });
