@@ -1,4 +1,5 @@
-// The ScimDomain controller's reconcile: gather -> plan (pure, src/rules/scimdomain/plan.ts) -> apply.
+// The ScimDomain controller's reconcile: gather -> plan (pure: the policy chains of
+// src/rules/scimdomain/policies.ts and src/rules/rotation/policies.ts) -> apply.
 // Every write carries the resourceVersion it was planned from; a conflict means re-read and
 // re-plan (SPEC §2.6), never a blind retry.
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';

@@ -14,6 +14,15 @@ import {
 } from '../../../test/support/world.js';
 import { tokenSha256 } from '../token.js';
 
+/** What applying a rotation writes, in order: intent, Secret, domain commit, Events, metric. */
+const APPLY_ORDER = [
+  'writeRotationStatus',
+  'replaceSecret',
+  'writeStatus',
+  'event',
+  'rotationEvent',
+  'metric',
+];
 const kinds = (a: RotationAction[]) => a.map((x) => x.kind);
 
 describe('planRotations', () => {
@@ -22,15 +31,7 @@ describe('planRotations', () => {
       { domain: domain(), secret, rotations: [rotation('r1', 0)] },
       { now: at(1), graceMs: 300_000, issue, sealer },
     );
-    expect(kinds(plan.actions)).toEqual([
-      'writeRotationStatus',
-      'replaceSecret',
-      'writeStatus',
-      'event',
-      'rotationEvent',
-      'metric',
-      'writeRotationStatus',
-    ]);
+    expect(kinds(plan.actions)).toEqual([...APPLY_ORDER, 'writeRotationStatus']);
     const [intent] = plan.actions;
     expect(intent).toMatchObject({
       status: {
@@ -411,14 +412,7 @@ describe('applyRotation', () => {
     ({ r, key, scheduledTime, metric, final }) => {
       const applied = apply(r(), key, scheduledTime);
 
-      expect(kinds(applied.actions)).toEqual([
-        'writeRotationStatus',
-        'replaceSecret',
-        'writeStatus',
-        'event',
-        'rotationEvent',
-        'metric',
-      ]);
+      expect(kinds(applied.actions)).toEqual(APPLY_ORDER);
       expect(applied.actions.find((a) => a.kind === 'writeStatus')).toMatchObject({
         status: { appliedRotations: [key], token: { generation: old.generation + 1 } },
       });
