@@ -265,7 +265,11 @@ describe('token hashes', () => {
 describe('describeToken', () => {
   it('returns the status shape with the token hashed and the token itself nowhere in it', () => {
     const token = generateToken(randomBytes);
-    const description = describeToken(token, 'tok-0123456789', '2025-01-02T03:04:05Z', 7);
+    const description = describeToken(
+      { id: 'tok-0123456789', sha256: tokenSha256(token) },
+      '2025-01-02T03:04:05Z',
+      7,
+    );
 
     expect(description).toEqual({
       id: 'tok-0123456789',

@@ -7,20 +7,12 @@
 // or a malformed digest.
 
 import { createHash } from 'node:crypto';
+import type { TokenStatus } from '../api/types.js';
 
 /** Returns `n` bytes from a CSPRNG. `crypto.randomBytes` in production; stubbed in tests. */
 export type RandomBytes = (n: number) => Uint8Array;
 
 export type TokenFormatCheck = 'ok' | 'malformed';
-
-/** What `status.token` of a ScimDomain records about the current token (never the token itself). */
-export interface TokenDescription {
-  id: string;
-  fingerprint: string;
-  sha256: string;
-  issuedAt: string;
-  generation: number;
-}
 
 export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const TOKEN_PREFIX = 'sct_';
@@ -163,7 +155,8 @@ export function tokenSha256(token: string): string {
 }
 
 /**
- * `sha256:` + the first 12 hex chars of the digest. Throws on anything but 64 lowercase hex chars,
+ * The fingerprint rule (SPEC §2.1), owned here and nowhere else: `sha256:` + the first 12 hex chars
+ * of the digest. Throws on anything but 64 lowercase hex chars,
  * because a fingerprint of a malformed digest would silently match nothing.
  */
 export function fingerprintFromSha256(sha256Hex: string): string {
@@ -190,13 +183,14 @@ export function generateTokenId(randomBytes: RandomBytes): string {
   return out;
 }
 
-/** The `status.token` shape for a token; the result is safe to log and store, the token is not in it. */
+/**
+ * What `status.token` of a ScimDomain records about a token, from its id and the SHA-256 its issuer
+ * already computed: safe to log and store, the token is not in it.
+ */
 export function describeToken(
-  token: string,
-  id: string,
+  t: { id: string; sha256: string },
   issuedAt: string,
   generation: number,
-): TokenDescription {
-  const sha256 = tokenSha256(token);
-  return { id, fingerprint: fingerprintFromSha256(sha256), sha256, issuedAt, generation };
+): TokenStatus {
+  return { id: t.id, fingerprint: fingerprintFromSha256(t.sha256), sha256: t.sha256, issuedAt, generation };
 }

@@ -14,6 +14,7 @@
 
 import { ConditionType, type IdentityProvider, type ScimDomain } from '../api/types.js';
 import { getCondition } from '../rules/conditions.js';
+import { fingerprintFromSha256 as fingerprintOf } from '../rules/token.js';
 
 /** What a valid token stands for; the verifier hands this to the application as headers. */
 export interface TokenGrant {
@@ -71,10 +72,8 @@ export function domainRef(d: Pick<ScimDomain, 'metadata'>): string {
   return `${d.metadata.namespace}/${d.metadata.name}`;
 }
 
-/** The fingerprint (SPEC §2.1) of a SHA-256 hex digest, as `status.revokedTokens` records it. */
-export function fingerprintOf(sha256Hex: string): string {
-  return `sha256:${sha256Hex.slice(0, 12)}`;
-}
+/** The fingerprint (SPEC §2.1) of a SHA-256 hex digest, as `status.revokedTokens` records it: the rule's one owner. */
+export { fingerprintFromSha256 as fingerprintOf } from '../rules/token.js';
 
 /**
  * Why a domain's current token is not accepted, or undefined when it is. Pure; the order is the

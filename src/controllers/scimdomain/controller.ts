@@ -15,6 +15,7 @@ import {
   type ScimDomain,
   type ScimTokenRotation,
 } from '../../api/types.js';
+import { namespacedKey, splitObjectKey } from '../../api/object-key.js';
 import type { Config } from '../../config.js';
 import {
   CONTROLLER_NAME,
@@ -26,13 +27,7 @@ import {
 } from './reconcile.js';
 import type { DomainCache, SecretCache } from './gather.js';
 import type { NewToken } from '../../rules/scimdomain/plan.js';
-import {
-  generateToken,
-  generateTokenId,
-  tokenFingerprint,
-  tokenSha256,
-  type RandomBytes,
-} from '../../rules/token.js';
+import { generateToken, generateTokenId, tokenSha256, type RandomBytes } from '../../rules/token.js';
 import { EntraClient } from '../../delivery/entra.js';
 import { describeError } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
@@ -73,7 +68,6 @@ export function tokenIssuer(randomBytes: RandomBytes): () => NewToken {
       token,
       id: generateTokenId(randomBytes),
       sha256: tokenSha256(token),
-      fingerprint: tokenFingerprint(token),
     };
   };
 }
@@ -102,11 +96,6 @@ class KeyIndex {
   }
 }
 
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
-}
-
 /** ScimDomains by spec.domain, across every watched namespace: who claims what (SPEC §2.1). */
 class DomainIndex implements DomainCache {
   private readonly byDomain = new KeyIndex();
@@ -126,7 +115,7 @@ class DomainIndex implements DomainCache {
   }
   claimants(domain: string): ScimDomain[] {
     return this.byDomain.keys(domain).flatMap((k) => {
-      const [ns, name] = splitKey(k);
+      const { namespace: ns, name } = splitObjectKey(k);
       const d = this.get(name, ns);
       return d ? [d] : [];
     });
@@ -156,14 +145,17 @@ class RotationIndex implements RotationCache {
   private readonly byDomain = new KeyIndex();
   constructor(private readonly informers: RestartingInformer<ScimTokenRotation>[]) {}
   track(r: ScimTokenRotation): void {
-    this.byDomain.set(objectKey(r), `${r.metadata?.namespace ?? ''}/${r.spec?.domainRef?.name ?? ''}`);
+    this.byDomain.set(
+      objectKey(r),
+      namespacedKey(r.metadata?.namespace ?? '', r.spec?.domainRef?.name ?? ''),
+    );
   }
   untrack(r: ScimTokenRotation): void {
     this.byDomain.remove(objectKey(r));
   }
   forDomain(namespace: string, domainName: string): ScimTokenRotation[] {
-    return this.byDomain.keys(`${namespace}/${domainName}`).flatMap((k) => {
-      const [ns, name] = splitKey(k);
+    return this.byDomain.keys(namespacedKey(namespace, domainName)).flatMap((k) => {
+      const { namespace: ns, name } = splitObjectKey(k);
       for (const i of this.informers) {
         const r = i.get(name, ns);
         if (r) return [r];
@@ -317,7 +309,7 @@ export class ScimDomainController {
         this.rotationIndex.track(r);
         this.expectations.observe(rotationExpectationKey(r), r.metadata?.resourceVersion);
         if (r.metadata?.namespace && r.spec?.domainRef?.name)
-          this.queue.add(`${r.metadata.namespace}/${r.spec.domainRef.name}`);
+          this.queue.add(namespacedKey(r.metadata.namespace, r.spec.domainRef.name));
       };
       informer.on('add', onRotation);
       informer.on('update', onRotation);
@@ -338,7 +330,7 @@ export class ScimDomainController {
         const owner = s.metadata?.ownerReferences?.find(
           (o) => o.controller === true && o.kind === DOMAIN_KIND,
         );
-        if (owner && s.metadata?.namespace) this.queue.add(`${s.metadata.namespace}/${owner.name}`);
+        if (owner && s.metadata?.namespace) this.queue.add(namespacedKey(s.metadata.namespace, owner.name));
       };
       informer.on('add', onSecret);
       informer.on('update', onSecret);
@@ -350,10 +342,6 @@ export class ScimDomainController {
   /** The watches this controller owns (the ScimDomain informers are shared, owned by the operator). */
   get informers(): readonly (RestartingInformer<ScimTokenRotation> | RestartingInformer<V1Secret>)[] {
     return [...this.rotations, ...this.secrets];
-  }
-
-  get queueDepth(): number {
-    return this.queue.depth;
   }
 
   /** Starts the work queue: from here on this process writes. Idempotent. */
@@ -375,7 +363,7 @@ export class ScimDomainController {
     // Rotations whose domain does not exist (yet) are reconciled under that domain's key too.
     for (const r of this.rotations.flatMap((i) => i.list())) {
       if (r.metadata?.namespace && r.spec?.domainRef?.name)
-        this.queue.add(`${r.metadata.namespace}/${r.spec.domainRef.name}`);
+        this.queue.add(namespacedKey(r.metadata.namespace, r.spec.domainRef.name));
     }
   }
 

@@ -8,7 +8,7 @@ import type { ScimDomain } from '../../api/types.js';
 import {
   effectiveSecretName,
   type Claimant,
-  type DomainState,
+  type DomainObservation,
   type SecretView,
 } from '../../rules/scimdomain/plan.js';
 import { isNotFound } from '../../kube/errors.js';
@@ -76,7 +76,7 @@ export async function gatherDomain(
   namespace: string,
   name: string,
   secrets?: SecretCache,
-): Promise<DomainState | undefined> {
+): Promise<DomainObservation | undefined> {
   const domain = cache.get(name, namespace);
   if (!domain) return undefined;
   const read = async (secretName: string) => {

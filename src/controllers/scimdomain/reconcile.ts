@@ -1,12 +1,11 @@
-// The ScimDomain controller's reconcile: gather -> plan (pure, src/rules/scimdomain/plan.ts) -> apply.
+// The ScimDomain controller's reconcile: gather -> plan (pure: the policy chains of
+// src/rules/scimdomain/policies.ts and src/rules/rotation/policies.ts) -> apply.
 // Every write carries the resourceVersion it was planned from; a conflict means re-read and
 // re-plan (SPEC §2.6), never a blind retry.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   API_VERSION,
-  ConditionType,
-  DomainReason,
   DOMAIN_KIND,
   DOMAIN_PLURAL,
   ROTATION_KIND,
@@ -18,10 +17,10 @@ import {
   type ScimDomain,
   type ScimDomainStatus,
 } from '../../api/types.js';
+import { namespacedKey, splitObjectKey } from '../../api/object-key.js';
+import { planDomain } from '../../rules/scimdomain/policies.js';
 import {
-  LAST_APPLIED_ANNOTATION,
-  MANAGED_SECRET_ANNOTATIONS,
-  planDomain,
+  carriedOverAnnotations,
   statusUnchanged,
   type Action,
   type GenerationHistory,
@@ -30,10 +29,11 @@ import {
 } from '../../rules/scimdomain/plan.js';
 import type { TokenSealer } from '../../rules/token-seal.js';
 import { redactTokens } from '../../observability/logger.js';
-import { planRotations, type RotationAction } from '../../rules/rotation/plan.js';
+import { planRotations } from '../../rules/rotation/plan.js';
+import type { RotationAction } from '../../rules/rotation/policies.js';
 import { withTokenAge } from '../../rules/token-age.js';
 import { describeError, isConflict, isNotFound } from '../../kube/errors.js';
-import { getCondition, removeCondition, setCondition } from '../../rules/conditions.js';
+import { hasApiError, withApiError, withoutApiError } from '../../rules/scimdomain/api-error.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Expectations } from '../../kube/expectations.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
@@ -49,6 +49,23 @@ export interface RotationCache {
   /** Every cached ScimTokenRotation whose spec.domainRef names this domain. */
   forDomain(namespace: string, domainName: string): ScimTokenRotation[];
 }
+
+/**
+ * Come back this soon while our own last write has not reached the informer cache yet
+ * (expectations): a watch event usually arrives within a few milliseconds, so a quarter second
+ * rarely waits twice, and planning earlier would only plan from the stale cache again.
+ */
+const AWAIT_OWN_WRITE_MS = 250;
+
+/**
+ * Re-read and re-plan this soon after a write conflicted or its object vanished: someone else wrote
+ * first, which the cache shows almost at once; not 0, so that the watch event can land before the
+ * re-plan, and not a backoff, because a conflict is no failure.
+ */
+const REPLAN_AFTER_CONFLICT_MS = 100;
+
+/** Come back at once: more is due in this key (a reported API error to clear, rotations to run). */
+const AT_ONCE = 0;
 
 /** At most this much of an API error's text goes into a condition message. */
 const CONDITION_ERROR_MAX = 512;
@@ -101,17 +118,17 @@ export interface DomainReconcilerDeps {
 }
 
 export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): Promise<ReconcileResult> {
-  const [namespace, name] = splitKey(key);
-  if (deps.expectations.waiting(key)) return { requeueAfterMs: 250 };
+  const { namespace = '', name } = splitObjectKey(key);
+  if (deps.expectations.waiting(key)) return { requeueAfterMs: AWAIT_OWN_WRITE_MS };
   const rotations = deps.rotations.forDomain(namespace, name);
   if (rotations.some((r) => deps.expectations.waiting(rotationExpectationKey(r))))
-    return { requeueAfterMs: 250 };
+    return { requeueAfterMs: AWAIT_OWN_WRITE_MS };
   const cachedDomain = deps.cache.get(name, namespace);
   if (
     cachedDomain &&
     secretNames(cachedDomain).some((n) => deps.expectations.waiting(secretExpectationKey(namespace, n)))
   ) {
-    return { requeueAfterMs: 250 };
+    return { requeueAfterMs: AWAIT_OWN_WRITE_MS };
   }
   // After a refused create the cache was wrong about a Secret: read live this once.
   const live = deps.liveSecretReads.delete(key);
@@ -136,7 +153,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     requeueAfterMs = domainPlan.requeueAfterMs;
     overdueInMs = plan.requeueAfterMs;
     // Rotations wait until the domain is steady: its own plan has nothing left to write.
-    if (actions.length > 0 && rotations.length > 0) requeueAfterMs = 0;
+    if (actions.length > 0 && rotations.length > 0) requeueAfterMs = AT_ONCE;
   }
   if (actions.length === 0 && rotations.length > 0) {
     const plan = planRotations(
@@ -174,7 +191,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
       try {
         await clearApiError(deps, state.domain);
       } catch (err) {
-        if (isConflict(err) || isNotFound(err)) return { requeueAfterMs: 100 };
+        if (isConflict(err) || isNotFound(err)) return { requeueAfterMs: REPLAN_AFTER_CONFLICT_MS };
         throw err;
       }
       log.info({ outcome }, 'writes go through again');
@@ -184,7 +201,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
   // A reported API error is cleared by the reconcile that finds nothing left to write: come back.
-  if (reportedApiError) requeueAfterMs = 0;
+  if (reportedApiError) requeueAfterMs = AT_ONCE;
   try {
     await applyActions(deps, namespace, state?.domain, [state?.secret, state?.previousSecret], actions, log);
   } catch (thrown) {
@@ -207,7 +224,7 @@ export async function reconcileDomain(deps: DomainReconcilerDeps, key: string): 
       // Someone else changed the domain, a rotation or the Secret since we read it: re-read, re-plan.
       deps.liveSecretReads.add(key);
       log.debug({ outcome, code: (err as { code?: number }).code }, 'write conflicted; re-planning');
-      return { requeueAfterMs: 100 };
+      return { requeueAfterMs: REPLAN_AFTER_CONFLICT_MS };
     }
     if (state) await reportApiError(deps, state.domain, err, now, log);
     throw err;
@@ -220,16 +237,8 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-function hasApiError(d: ScimDomain): boolean {
-  return getCondition(d.status?.conditions, ConditionType.Reconciling)?.reason === DomainReason.ApiError;
-}
-
 async function clearApiError(deps: DomainReconcilerDeps, d: ScimDomain): Promise<void> {
-  const status: ScimDomainStatus = {
-    ...(d.status ?? {}),
-    conditions: removeCondition(d.status?.conditions, ConditionType.Reconciling),
-  };
-  await writeDomainStatus(deps, d, status);
+  await writeDomainStatus(deps, d, withoutApiError(d.status));
 }
 
 /** Replaces the status of `d` if it is still at the resourceVersion it was read at; returns what was written. */
@@ -258,9 +267,8 @@ async function writeDomainStatus(
 }
 
 /**
- * Makes a failing write visible on the domain (kstatus: Reconciling=True reason ApiError) while the
- * work queue retries with backoff. A domain without a token is also Ready=False; one with a token
- * stays Ready — its token is valid, and flipping Ready would revoke it at the verifier.
+ * Makes a failing write visible on the domain (the ApiError report, rules/scimdomain/api-error.ts)
+ * while the work queue retries with backoff. Best effort: the retry is what matters.
  */
 async function reportApiError(
   deps: DomainReconcilerDeps,
@@ -268,37 +276,9 @@ async function reportApiError(
   err: unknown,
   now: Date,
   log: Logger,
-  base: ScimDomainStatus = d.status ?? {},
+  base?: ScimDomainStatus,
 ) {
-  const message = `the operator could not write to the API server and will retry: ${errorText(err)}`;
-  let status: ScimDomainStatus = { ...base };
-  let conditions = setCondition(
-    status.conditions,
-    {
-      type: ConditionType.Reconciling,
-      status: 'True',
-      reason: DomainReason.ApiError,
-      message,
-      observedGeneration: d.metadata.generation,
-    },
-    now.toISOString(),
-  );
-  if (!status.token) {
-    // After a refused Secret write, Ready says what was revoked and why nothing replaced it yet.
-    const revoked = base === d.status ? undefined : getCondition(base.conditions, ConditionType.Ready);
-    conditions = setCondition(
-      conditions,
-      {
-        type: ConditionType.Ready,
-        status: 'False',
-        reason: DomainReason.ApiError,
-        message: revoked ? `${revoked.message}: ${errorText(err)}` : message,
-        observedGeneration: d.metadata.generation,
-      },
-      now.toISOString(),
-    );
-  }
-  status = { ...status, conditions };
+  const status = withApiError(d, errorText(err), now.toISOString(), base);
   if (statusUnchanged(d.status, status)) return;
   try {
     await writeDomainStatus(deps, d, status);
@@ -315,16 +295,11 @@ function expectSecret(deps: DomainReconcilerDeps, namespace: string, written: V1
 }
 
 export function secretExpectationKey(namespace: string, name: string): string {
-  return `secret:${namespace}/${name}`;
+  return `secret:${namespacedKey(namespace, name)}`;
 }
 
 export function rotationExpectationKey(r: { metadata: { namespace?: string; name?: string } }): string {
   return `rotation:${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
 }
 
 function secretBody(
@@ -333,10 +308,7 @@ function secretBody(
   content: Extract<Action, { kind: 'createSecret' }>['content'],
   existing?: SecretView,
 ): V1Secret {
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(existing?.annotations ?? {}))
-    if (!MANAGED_SECRET_ANNOTATIONS.includes(k) && k !== LAST_APPLIED_ANNOTATION) annotations[k] = v;
-  Object.assign(annotations, content.annotations);
+  const annotations = { ...carriedOverAnnotations(existing?.annotations ?? {}), ...content.annotations };
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(content.data)) data[k] = Buffer.from(v, 'utf8').toString('base64');
   return {
@@ -430,7 +402,7 @@ async function applyActions(
         const dom = domain();
         const written = await writeDomainStatus(deps, dom, action.status);
         const rv = written.metadata?.resourceVersion;
-        if (rv) deps.expectations.expect(`${namespace}/${dom.metadata.name}`, rv);
+        if (rv) deps.expectations.expect(namespacedKey(namespace, dom.metadata.name), rv);
         break;
       }
       case 'writeRotationStatus': {

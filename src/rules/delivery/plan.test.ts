@@ -83,6 +83,14 @@ function secret(token: string | undefined): SecretView {
 
 const TARGET = { cloud: 'Global' as const, tenantId: TENANT, servicePrincipalId: SP, baseAddress: BASE_URL };
 
+/** A delivery of FP to `target` that succeeded a second ago. */
+const delivered = (target: LastDelivery['target'] = TARGET): LastDelivery => ({
+  time: at(-1000),
+  fingerprint: FP,
+  target,
+  result: 'Success',
+  message: 'ok',
+});
 const failed = (
   offsetMs: number,
   failures: number,
@@ -117,17 +125,7 @@ describe('planDelivery', () => {
     {
       name: 'a token delivered before',
       state: {
-        domain: domain({
-          status: {
-            lastDelivery: {
-              time: at(-1000),
-              fingerprint: FP,
-              target: TARGET,
-              result: 'Success',
-              message: 'ok',
-            },
-          },
-        }),
+        domain: domain({ status: { lastDelivery: delivered() } }),
         secret: secret(TOKEN),
       },
       want: 'none',
@@ -137,13 +135,10 @@ describe('planDelivery', () => {
       state: {
         domain: domain({
           status: {
-            lastDelivery: {
-              time: at(-1000),
-              fingerprint: FP,
-              target: { ...TARGET, servicePrincipalId: '00000000-7777-8888-9999-000000000000' },
-              result: 'Success',
-              message: 'ok',
-            },
+            lastDelivery: delivered({
+              ...TARGET,
+              servicePrincipalId: '00000000-7777-8888-9999-000000000000',
+            }),
           },
         }),
         secret: secret(TOKEN),
@@ -154,15 +149,7 @@ describe('planDelivery', () => {
       name: 'a token delivered before with another scimBaseUrl',
       state: {
         domain: domain({
-          status: {
-            lastDelivery: {
-              time: at(-1000),
-              fingerprint: FP,
-              target: { ...TARGET, baseAddress: 'https://old.example.com/scim' },
-              result: 'Success',
-              message: 'ok',
-            },
-          },
+          status: { lastDelivery: delivered({ ...TARGET, baseAddress: 'https://old.example.com/scim' }) },
         }),
         secret: secret(TOKEN),
       },

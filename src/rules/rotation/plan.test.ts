@@ -1,89 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import type { ScimDomain, ScimTokenRotation } from '../../api/types.js';
-import type { NewToken, SecretView } from '../scimdomain/plan.js';
-import { planRotations, recordApplied, type RotationAction } from './plan.js';
-import { SEAL_ANNOTATION, createTokenSealer } from '../token-seal.js';
+import { applyRotation, planRotations, recordApplied } from './plan.js';
+import type { RotationAction } from './policies.js';
+import { SEAL_ANNOTATION } from '../token-seal.js';
+import {
+  T0,
+  at,
+  sha,
+  fakeIssue as issue,
+  readyDomain as domain,
+  rotationSealer as sealer,
+  rotationSecret as secret,
+  tokenRotation as rotation,
+} from '../../../test/support/world.js';
 import { tokenSha256 } from '../token.js';
 
-const sealer = createTokenSealer(Buffer.alloc(32, 1));
-
-const T0 = new Date('2026-11-29T12:00:00Z');
-const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const sha = (c: string) => c.repeat(64);
-
-function domain(
-  over: Partial<ScimDomain['status']> = {},
-  spec: Partial<ScimDomain['spec']> = {},
-): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'acme', namespace: 'ns', uid: 'd-uid', generation: 1, resourceVersion: '10' },
-    spec: { domain: 'acme.example', ...spec },
-    status: {
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'TokenIssued',
-          message: '',
-          lastTransitionTime: T0.toISOString(),
-          observedGeneration: 1,
-        },
-      ],
-      token: {
-        id: 'tok-old',
-        fingerprint: `sha256:${'a'.repeat(12)}`,
-        sha256: sha('a'),
-        issuedAt: T0.toISOString(),
-        generation: 3,
-      },
-      ...over,
-    },
-  };
-}
-
-function rotation(
-  name: string,
-  createdS: number,
-  spec: Partial<ScimTokenRotation['spec']> = {},
-  status?: ScimTokenRotation['status'],
-): ScimTokenRotation {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimTokenRotation',
-    metadata: {
-      name,
-      namespace: 'ns',
-      uid: `${name}-uid`,
-      generation: 1,
-      resourceVersion: '5',
-      creationTimestamp: at(createdS),
-    },
-    spec: { domainRef: { name: 'acme' }, ...spec },
-    ...(status ? { status } : {}),
-  };
-}
-
-const secret: SecretView = {
-  name: 'acme-scim-token',
-  uid: 's',
-  resourceVersion: '7',
-  controllerUid: 'd-uid',
-  labels: {},
-  annotations: {},
-  data: {},
-};
-let n = 0;
-const issue = (): NewToken => {
-  n++;
-  return {
-    token: `sct_${String(n).padStart(46, '0')}`,
-    id: `tok-new${n}`,
-    sha256: sha('b'),
-    fingerprint: `sha256:${'b'.repeat(12)}`,
-  };
-};
+/** What applying a rotation writes, in order: intent, Secret, domain commit, Events, metric. */
+const APPLY_ORDER = [
+  'writeRotationStatus',
+  'replaceSecret',
+  'writeStatus',
+  'event',
+  'rotationEvent',
+  'metric',
+];
 const kinds = (a: RotationAction[]) => a.map((x) => x.kind);
 
 describe('planRotations', () => {
@@ -92,15 +31,7 @@ describe('planRotations', () => {
       { domain: domain(), secret, rotations: [rotation('r1', 0)] },
       { now: at(1), graceMs: 300_000, issue, sealer },
     );
-    expect(kinds(plan.actions)).toEqual([
-      'writeRotationStatus',
-      'replaceSecret',
-      'writeStatus',
-      'event',
-      'rotationEvent',
-      'metric',
-      'writeRotationStatus',
-    ]);
+    expect(kinds(plan.actions)).toEqual([...APPLY_ORDER, 'writeRotationStatus']);
     const [intent] = plan.actions;
     expect(intent).toMatchObject({
       status: {
@@ -420,4 +351,73 @@ describe('planRotations with an overlap (SPEC §2.2)', () => {
     for (const e of plan.actions.filter((a) => a.kind === 'event' || a.kind === 'rotationEvent'))
       expect('message' in e && e.message).toContain('requested by alice@example.com');
   });
+});
+
+describe('applyRotation', () => {
+  const old = domain().status!.token!;
+  const apply = (r: ReturnType<typeof rotation>, key: string, scheduledTime?: Date) =>
+    applyRotation(
+      { rotation: r, key, ...(scheduledTime ? { scheduledTime } : {}) },
+      domain(),
+      old,
+      secret,
+      [r],
+      {
+        base: { ...(r.status ?? {}) },
+        now: at(3605),
+        issue,
+        sealer,
+      },
+    );
+
+  it.each([
+    {
+      case: 'a one-shot',
+      r: () => rotation('r1', 0),
+      key: 'r1-uid',
+      scheduledTime: undefined,
+      metric: 'manual',
+      final: {
+        conditions: [expect.objectContaining({ type: 'Ready', reason: 'Rotated' })],
+        rotatedAt: at(3605).toISOString(),
+      },
+    },
+    {
+      case: 'a scheduled run',
+      r: () => rotation('hourly', 0, { schedule: '@hourly' }),
+      key: `hourly-uid@${at(3600).toISOString()}`,
+      scheduledTime: at(3600),
+      metric: 'schedule',
+      final: {
+        lastScheduleTime: at(3600).toISOString(),
+        history: [expect.objectContaining({ result: 'Rotated' })],
+      },
+    },
+    {
+      case: 'a one-shot with an overlap',
+      r: () => rotation('r1', 0, { overlap: '10m' }),
+      key: 'r1-uid',
+      scheduledTime: undefined,
+      metric: 'manual',
+      final: {
+        conditions: [
+          expect.objectContaining({
+            message: expect.stringContaining(`keeps working until ${at(4205).toISOString()}`) as string,
+          }),
+        ],
+      },
+    },
+  ])(
+    '$case: intent, Secret, commit, Events, metric — and the final status',
+    ({ r, key, scheduledTime, metric, final }) => {
+      const applied = apply(r(), key, scheduledTime);
+
+      expect(kinds(applied.actions)).toEqual(APPLY_ORDER);
+      expect(applied.actions.find((a) => a.kind === 'writeStatus')).toMatchObject({
+        status: { appliedRotations: [key], token: { generation: old.generation + 1 } },
+      });
+      expect(applied.actions.at(-1)).toEqual({ kind: 'metric', trigger: metric, result: 'rotated' });
+      expect(applied.status).toMatchObject({ ...final, previousToken: { id: 'tok-old' } });
+    },
+  );
 });

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  API_VERSION,
-  DOMAIN_KIND,
   GENERATION_ANNOTATION,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   REVEALED_ANNOTATION,
-  SECRET_TYPE,
   type RevokedToken,
   type ScimDomain,
   type ScimDomainSpec,
@@ -20,270 +17,51 @@ import {
   effectiveSecretName,
   judgeSecret,
   LAST_APPLIED_ANNOTATION,
-  newTokenAnnotations,
   observeGeneration,
-  planDomain,
   suspendedSinceRecorded,
   type GenerationHistory,
   statusUnchanged,
   type Action,
   type Claimant,
   type DomainPlan,
-  type DomainState,
   type IssueCause,
-  type NewToken,
   type PlanDeps,
   type SecretView,
 } from './plan.js';
-import { generateToken, generateTokenId, tokenFingerprint, tokenSha256, type RandomBytes } from '../token.js';
-import { createTokenSealer } from '../token-seal.js';
-
-// ---------------------------------------------------------------------------------------------------
-// Fixtures
-
-const NOW = '2025-06-01T12:00:00Z';
-const CREATED = '2025-04-01T00:00:00Z';
-const UID = 'uid-scimdomain-acme';
-const NS = 'team-a';
-const NAME = 'acme';
-const DOMAIN = 'acme.example.com';
-const SECRET = 'acme-scim-token';
-const BASE_URL = 'https://app.example.com/scim/v2';
-
-// A RandomBytes that is a pure function of its seed. Every byte is below 248, so the token generator
-// never rejects one, and different seeds give different tokens.
-function seededBytes(seed: number): RandomBytes {
-  let i = 0;
-  return (n) => Uint8Array.from({ length: n }, () => (seed * 37 + 11 * i++) % 248);
-}
-
-/** A real token (format, checksum, hashes) that is the same on every run for a given seed. */
-function makeToken(seed: number): NewToken {
-  const token = generateToken(seededBytes(seed));
-  return {
-    token,
-    id: generateTokenId(seededBytes(seed + 500)),
-    sha256: tokenSha256(token),
-    fingerprint: tokenFingerprint(token),
-  };
-}
-
-/** The token `issuedWorld` holds; `fakeDeps()` issues T2, T3, ... */
-const T1 = makeToken(1);
-const T2 = makeToken(2);
-/** Tokens no PlanDeps in these tests ever issues: what crashed writes and hand edits put in a Secret. */
-const T8 = makeToken(8);
-const T9 = makeToken(9);
-
-/** The operator's sealer in these tests; OTHER_SEALER stands for a key nobody but an attacker has. */
-const SEALER = createTokenSealer(Buffer.alloc(32, 7));
-const OTHER_SEALER = createTokenSealer(Buffer.alloc(32, 8));
-
-type FakeDeps = PlanDeps & { issued: NewToken[] };
-
-function fakeDeps(firstSeed = 2): FakeDeps {
-  let seed = firstSeed;
-  const issued: NewToken[] = [];
-  return {
-    now: NOW,
-    issued,
-    sealer: SEALER,
-    issue: () => {
-      const t = makeToken(seed++);
-      issued.push(t);
-      return t;
-    },
-  };
-}
-
-function scimDomain(
-  spec: Partial<ScimDomainSpec> = {},
-  meta: Partial<ScimDomain['metadata']> = {},
-  status?: ScimDomainStatus,
-): ScimDomain {
-  return {
-    apiVersion: API_VERSION,
-    kind: DOMAIN_KIND,
-    metadata: {
-      name: NAME,
-      namespace: NS,
-      uid: UID,
-      generation: 1,
-      creationTimestamp: new Date(CREATED),
-      ...meta,
-    },
-    spec: { domain: DOMAIN, ...spec },
-    ...(status ? { status } : {}),
-  };
-}
-
-function claimantOf(d: ScimDomain): Claimant {
-  return {
-    namespace: d.metadata.namespace,
-    name: d.metadata.name,
-    creationTimestamp: (d.metadata.creationTimestamp ?? new Date(CREATED)).toISOString(),
-  };
-}
-
-function tokenStatus(t: NewToken, generation: number, issuedAt = CREATED): TokenStatus {
-  return { id: t.id, fingerprint: t.fingerprint, sha256: t.sha256, issuedAt, generation };
-}
-
-function tokenData(t: NewToken, extra: Record<string, string> = {}): Record<string, string> {
-  return { token: t.token, 'token-sha256': t.sha256, 'token-id': t.id, domain: DOMAIN, ...extra };
-}
-
-function generationAnnotations(generation: number, cause?: IssueCause): Record<string, string> {
-  return {
-    [GENERATION_ANNOTATION]: String(generation),
-    ...(cause ? { [CAUSE_ANNOTATION]: cause } : {}),
-  };
-}
-
-/** The annotations the operator writes with a new token: generation, cause, rotation and their seal. */
-function sealedAnnotations(
-  t: NewToken,
-  generation: number,
-  cause: IssueCause = 'Issued',
-  rotation?: { key: string; name: string; overlapUntil?: string },
-  sealer = SEALER,
-  domainUid = UID,
-): Record<string, string> {
-  return newTokenAnnotations(sealer, domainUid, { ...t, generation }, cause, rotation);
-}
-
-/** A Secret controlled by the test domain. */
-function ownedSecret(
-  data: Record<string, string>,
-  annotations: Record<string, string>,
-  over: Partial<SecretView> = {},
-): SecretView {
-  return {
-    name: SECRET,
-    uid: 'uid-secret-acme',
-    resourceVersion: '7',
-    type: SECRET_TYPE,
-    controllerUid: UID,
-    labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
-    annotations,
-    data,
-    ...over,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// A tiny world: the domain and the Secrets of its namespace. `apply` executes a plan the way the API
-// server would (resourceVersion and uid preconditions included), so tests can check where a plan
-// leads and that planning again on the result writes nothing.
-
-interface World {
-  domain: ScimDomain;
-  secrets: Record<string, SecretView>;
-  claimants?: Claimant[];
-}
-
-function stateOf(w: World): DomainState {
-  const name = effectiveSecretName(w.domain);
-  const state: DomainState = { domain: w.domain, claimants: w.claimants ?? [claimantOf(w.domain)] };
-  const secret = w.secrets[name];
-  if (secret) state.secret = secret;
-  const recorded = w.domain.status?.secretName;
-  const previous = recorded && recorded !== name ? w.secrets[recorded] : undefined;
-  if (previous) state.previousSecret = previous;
-  return state;
-}
-
-function apply(w: World, actions: readonly Action[]): World {
-  let domain = w.domain;
-  const secrets = { ...w.secrets };
-  for (const a of actions) {
-    switch (a.kind) {
-      case 'createSecret': {
-        if (secrets[a.name]) throw new Error(`AlreadyExists: Secret ${a.name}`);
-        secrets[a.name] = {
-          name: a.name,
-          uid: `uid-secret-${a.name}`,
-          resourceVersion: '1',
-          type: SECRET_TYPE,
-          controllerUid: domain.metadata.uid,
-          labels: { ...a.content.labels },
-          annotations: { ...a.content.annotations },
-          data: { ...a.content.data },
-        };
-        break;
-      }
-      case 'replaceSecret': {
-        const cur = secrets[a.name];
-        if (!cur || cur.resourceVersion !== a.resourceVersion) throw new Error(`Conflict: Secret ${a.name}`);
-        secrets[a.name] = {
-          ...cur,
-          resourceVersion: String(Number(cur.resourceVersion) + 1),
-          labels: { ...a.content.labels },
-          annotations: { ...a.content.annotations },
-          data: { ...a.content.data },
-        };
-        break;
-      }
-      case 'deleteSecret': {
-        const cur = secrets[a.name];
-        if (!cur || cur.uid !== a.uid || cur.resourceVersion !== a.resourceVersion) {
-          throw new Error(`Precondition failed: Secret ${a.name}`);
-        }
-        delete secrets[a.name];
-        break;
-      }
-      case 'writeStatus':
-        domain = { ...domain, status: a.status };
-        break;
-      case 'event':
-        break;
-    }
-  }
-  return { ...w, domain, secrets };
-}
-
-/** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
-function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
-  const start: World = { domain: scimDomain(spec), secrets: {} };
-  return apply(start, planDomain(stateOf(start), fakeDeps(1)).actions);
-}
-
-/** A user edit of the spec: the API server bumps metadata.generation. */
-function editSpec(w: World, patch: Partial<ScimDomainSpec>): World {
-  const d = w.domain;
-  return {
-    ...w,
-    domain: {
-      ...d,
-      metadata: { ...d.metadata, generation: (d.metadata.generation ?? 1) + 1 },
-      spec: { ...d.spec, ...patch },
-    },
-  };
-}
-
-function editStatus(w: World, f: (s: ScimDomainStatus) => ScimDomainStatus): World {
-  return { ...w, domain: { ...w.domain, status: f(w.domain.status ?? {}) } };
-}
-
-/** Someone else's write to the domain's Secret: the API server bumps resourceVersion. */
-function editSecret(w: World, f: (s: SecretView) => SecretView): World {
-  const cur = w.secrets[SECRET];
-  if (!cur) throw new Error('no Secret to edit');
-  const next = f(cur);
-  return {
-    ...w,
-    secrets: {
-      ...w.secrets,
-      [SECRET]: { ...next, resourceVersion: String(Number(cur.resourceVersion) + 1) },
-    },
-  };
-}
-
-function withoutSecret(w: World, name = SECRET): World {
-  const secrets = { ...w.secrets };
-  delete secrets[name];
-  return { ...w, secrets };
-}
+import { tokenSha256 } from '../token.js';
+import { planDomain } from './policies.js';
+import {
+  apply,
+  claimantOf,
+  editSecret,
+  editSpec,
+  editStatus,
+  observe,
+  withoutSecret,
+  type World,
+  NOW,
+  CREATED,
+  UID,
+  NS,
+  NAME,
+  DOMAIN,
+  SECRET,
+  BASE_URL,
+  T1,
+  T2,
+  T8,
+  T9,
+  SEALER,
+  OTHER_SEALER,
+  fakeDeps,
+  scimDomain,
+  tokenStatus,
+  tokenData,
+  generationAnnotations,
+  sealedAnnotations,
+  ownedSecret,
+  issuedWorld,
+} from '../../../test/support/world.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Reading plans
@@ -311,7 +89,7 @@ function condition(status: ScimDomainStatus, type: string): Condition | undefine
 }
 
 function plan(w: World, deps: PlanDeps = fakeDeps()): DomainPlan {
-  return planDomain(stateOf(w), deps);
+  return planDomain(observe(w), deps);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -816,7 +594,7 @@ describe('planDomain', () => {
         const deps = fakeDeps();
         const seen = [...Object.values(w.secrets).map((s) => s.data.token), T1.token, T8.token, T9.token];
 
-        const p = planDomain(stateOf(w), deps);
+        const p = planDomain(observe(w), deps);
 
         const plaintexts = [...seen, ...deps.issued.map((t) => t.token)].filter((t): t is string => !!t);
         const public_ = JSON.stringify([p.outcome, ...p.actions.filter((a) => !('content' in a))]);
@@ -1463,7 +1241,7 @@ describe('planDomain against hostile edits', () => {
       { case: 'the watch saw every generation unsuspended', h: history(1, 3, 0), outcome: 'up-to-date' },
     ])('$case: $outcome', ({ h, outcome }) => {
       const w = flipped();
-      const p = planDomain({ ...stateOf(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
+      const p = planDomain({ ...observe(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
 
       expect(p.outcome).toBe(outcome);
       if (outcome === 'reissued-suspended') {

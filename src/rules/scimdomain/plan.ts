@@ -1,5 +1,8 @@
-// The ScimDomain decision (SPEC §2.1, §2.3, §2.4, §2.5): from gathered state to an ordered list of
-// writes. Pure: time and token generation come in through PlanDeps, nothing is read or written here.
+// What the ScimDomain decision (SPEC §2.1, §2.3, §2.4, §2.5) is made of: the observation it reads,
+// the writes it can plan (Action), how a Secret relates to status (judgeSecret) and the status
+// transforms that the domain, rotation and delivery plans share. The decision itself, from the
+// observation to an ordered list of writes, is the chain of named policies in policies.ts. Pure: time
+// and token generation come in through PlanDeps, nothing is read or written here.
 //
 // The Secret carries the token generation it holds (annotation). New tokens are only ever written
 // over a Secret whose generation equals the one recorded in status, as generation + 1, and status is
@@ -14,8 +17,6 @@
 // server refuses the Secret write (an immutable Secret, quota, admission, a conflict).
 import {
   ConditionType,
-  DomainReason,
-  EventReason,
   GENERATION_ANNOTATION,
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -24,7 +25,6 @@ import {
   ROTATION_ANNOTATION,
   ROTATION_NAME_ANNOTATION,
   SecretKeys,
-  APPLIED_ROTATIONS_LIMIT,
   defaultSecretName,
   type RevocationReason,
   type RevokedToken,
@@ -35,12 +35,12 @@ import {
 import { SEAL_ANNOTATION, type TokenBinding, type TokenSealer } from '../token-seal.js';
 import {
   conditionsEqualIgnoringTime,
-  desiredStateReady,
   getCondition,
   removeCondition,
   setCondition,
   type Condition,
 } from '../conditions.js';
+import { reportsApiError } from './api-error.js';
 import { TOKEN_ID_PATTERN, checkTokenFormat, tokenFingerprint, tokenSha256 } from '../token.js';
 
 /** Why a token was (re)written; kept on the Secret so that adopting an unrecorded write knows. */
@@ -67,6 +67,24 @@ export const MANAGED_SECRET_ANNOTATIONS: readonly string[] = [
   SEAL_ANNOTATION,
 ];
 
+/** The operator-owned annotations a Secret holds (MANAGED_SECRET_ANNOTATIONS), as they are. */
+export function managedAnnotations(annotations: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of MANAGED_SECRET_ANNOTATIONS) {
+    const v = annotations[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** The annotations a Secret write carries over: everything not operator-owned, but LAST_APPLIED_ANNOTATION. */
+export function carriedOverAnnotations(annotations: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(annotations))
+    if (!MANAGED_SECRET_ANNOTATIONS.includes(k) && k !== LAST_APPLIED_ANNOTATION) out[k] = v;
+  return out;
+}
+
 // A Kubernetes object name (RFC 1123 subdomain): what a rotation name copied into status must be.
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -90,7 +108,8 @@ export interface Claimant {
   creationTimestamp: string;
 }
 
-export interface DomainState {
+/** What the ScimDomain plan reads: the gathered observation of one domain and its Secrets. */
+export interface DomainObservation {
   domain: ScimDomain;
   /** Every ScimDomain that claims the same spec.domain, this one included. */
   claimants: Claimant[];
@@ -116,11 +135,11 @@ export interface GenerationHistory {
   lastSuspended: number;
 }
 
+/** A token just issued, with the SHA-256 its issuer computed (status and seal reuse it). */
 export interface NewToken {
   token: string;
   id: string;
   sha256: string;
-  fingerprint: string;
 }
 
 export interface PlanDeps {
@@ -430,15 +449,11 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /** The managed keys and labels the Secret should hold for a token it already holds. */
-function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
+export function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
   const revealed = d.spec.revealOnce === true && s.annotations[REVEALED_ANNOTATION] === 'true';
-  const annotations: Record<string, string> = {};
   // Every annotation the seal covers stays as the token's writer left it: stripping one (the
   // rotation's, say) would make the Secret look forged to a replica whose status lags behind.
-  for (const k of MANAGED_SECRET_ANNOTATIONS) {
-    const v = s.annotations[k];
-    if (v !== undefined) annotations[k] = v;
-  }
+  const annotations = managedAnnotations(s.annotations);
   return secretContent(
     d,
     {
@@ -450,17 +465,12 @@ function desiredForExisting(d: ScimDomain, s: SecretView): SecretContent {
   );
 }
 
-function secretNeedsUpdate(s: SecretView, want: SecretContent): boolean {
-  const managedAnnotations = Object.fromEntries(
-    MANAGED_SECRET_ANNOTATIONS.filter((k) => s.annotations[k] !== undefined).map((k) => [
-      k,
-      s.annotations[k] as string,
-    ]),
-  );
+/** Whether the Secret differs from `want` in what the operator owns (or still holds kubectl's copy). */
+export function secretNeedsUpdate(s: SecretView, want: SecretContent): boolean {
   return (
     !sameRecord(s.data, want.data) ||
     s.annotations[LAST_APPLIED_ANNOTATION] !== undefined ||
-    !sameRecord(managedAnnotations, want.annotations) ||
+    !sameRecord(managedAnnotations(s.annotations), want.annotations) ||
     s.labels[MANAGED_BY_LABEL] !== MANAGED_BY
   );
 }
@@ -491,11 +501,10 @@ export function withConditions<S extends { conditions?: Condition[]; observedGen
     },
     now,
   );
-  // Reconciling=True ApiError is the error path's to set and the reconciler's to clear once a
-  // reconcile finds nothing left to write: a plan that dropped it would "succeed" with a status write
-  // between two failing attempts and so reset the retry backoff (a hot loop against a refusing API).
-  if (getCondition(conditions, ConditionType.Reconciling)?.reason !== DomainReason.ApiError)
-    conditions = removeCondition(conditions, ConditionType.Reconciling);
+  // The ApiError report is the error path's to set and the reconciler's to clear (api-error.ts): a
+  // plan that dropped it would "succeed" with a status write between two failing attempts and so
+  // reset the retry backoff (a hot loop against a refusing API).
+  if (!reportsApiError(conditions)) conditions = removeCondition(conditions, ConditionType.Reconciling);
   conditions = stalled
     ? setCondition(
         conditions,
@@ -531,316 +540,4 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-export function describe(
-  t: NewToken | { id: string; token: string },
-  issuedAt: string,
-  generation: number,
-): TokenStatus {
-  const sha256 = tokenSha256(t.token);
-  return { id: t.id, fingerprint: `sha256:${sha256.slice(0, 12)}`, sha256, issuedAt, generation };
-}
-
-const lossMessage = (cause: 'SecretLost' | 'SecretTampered', secretName: string) =>
-  cause === 'SecretLost'
-    ? `Secret ${secretName} was deleted`
-    : `Secret ${secretName} no longer matches the recorded token (edited by hand?)`;
-
 export const readyMessage = (t: TokenStatus) => `token ${t.id} (${t.fingerprint}) is current`;
-
-interface ReadyInput {
-  status: 'True' | 'False';
-  reason: string;
-  message: string;
-}
-
-/** Plans one reconcile of a ScimDomain. */
-export function planDomain(state: DomainState, deps: PlanDeps): DomainPlan {
-  const d = state.domain;
-  const { now } = deps;
-  const generation = d.metadata.generation;
-  const uid = d.metadata.uid ?? '';
-  const status: ScimDomainStatus = { ...(d.status ?? {}) };
-  const secretName = effectiveSecretName(d);
-  const actions: Action[] = [];
-  const writeStatusIfChanged = (next: ScimDomainStatus) => {
-    if (!statusUnchanged(d.status, next)) actions.push({ kind: 'writeStatus', status: next });
-  };
-  const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
-    actions.push({ kind: 'event', type, reason, message });
-  const previousReady = status.conditions?.find((c) => c.type === ConditionType.Ready);
-  const transitionedTo = (reason: string) =>
-    previousReady?.reason !== reason || previousReady.status === 'True';
-  // The token leaves status and the plaintext leaves the Secret: the status write revokes it, the
-  // Secret write (after it) scrubs it.
-  const revokeAndScrub = (
-    reason: RevocationReason,
-    ready: ReadyInput,
-    why: string,
-    stalled?: { reason: string; message: string },
-  ) => {
-    const revoked = status.token;
-    // An overlap in progress ends too: neither token verifies any more.
-    const base = endOverlap(status, now);
-    const next = withConditions(
-      { ...base, revokedTokens: revoke(base, reason, now), secretName },
-      generation,
-      now,
-      ready,
-      stalled,
-    );
-    delete next.token;
-    writeStatusIfChanged(next);
-    if (revoked)
-      event(
-        'Normal',
-        EventReason.TokenRevoked,
-        `token ${revoked.id} (${revoked.fingerprint}) revoked: ${why}`,
-      );
-    const s = state.secret;
-    if (s && s.controllerUid === uid) {
-      const keep: Record<string, string> = {};
-      const gen = s.annotations[GENERATION_ANNOTATION];
-      if (gen !== undefined) keep[GENERATION_ANNOTATION] = gen;
-      const want = secretContent(d, {}, keep);
-      if (secretNeedsUpdate(s, want)) actions.push(...writeSecret(s, s.name, want));
-    }
-  };
-
-  if (d.metadata.deletionTimestamp) return { actions, outcome: 'deleting' };
-
-  // 1. Domain ownership across namespaces. A loser holds no token: when it becomes the owner it is
-  //    issued a fresh one, never the one it held before (SPEC §2.3).
-  const owner = domainOwner(state.claimants);
-  if (owner && (owner.namespace !== d.metadata.namespace || owner.name !== d.metadata.name)) {
-    const message = `domain ${d.spec.domain} is already claimed by ScimDomain ${owner.namespace}/${owner.name} (the oldest claim wins); no token is issued while it exists`;
-    revokeAndScrub(
-      'DomainConflict',
-      { status: 'False', reason: DomainReason.DomainConflict, message },
-      `domain ${d.spec.domain} is claimed by ScimDomain ${owner.namespace}/${owner.name}`,
-      { reason: DomainReason.DomainConflict, message },
-    );
-    if (transitionedTo(DomainReason.DomainConflict)) event('Warning', EventReason.DomainConflict, message);
-    return { actions, outcome: 'domain-conflict' };
-  }
-
-  // 2. Suspended: revoke at once (the status write), then scrub the plaintext.
-  if (d.spec.suspend === true) {
-    // Suspended is the state the user asked for: Ready=True reason Suspended, so kstatus (Flux, kpt)
-    // reads it as Current while the reason says it is suspended (SPEC §2.3).
-    revokeAndScrub(
-      'Suspended',
-      desiredStateReady(
-        DomainReason.Suspended,
-        'provisioning is suspended (spec.suspend); the token is revoked and removed from the Secret',
-      ),
-      'provisioning suspended',
-    );
-    return { actions, outcome: 'suspended' };
-  }
-
-  // 3. A Secret of that name that is not ours is never touched.
-  const verdict = judgeSecret(state.secret, uid, status.token, status.revokedTokens ?? [], deps.sealer);
-  if (verdict.kind === 'foreign') {
-    const message = `Secret ${d.metadata.namespace}/${secretName} exists and is not owned by this ScimDomain; delete it or set spec.secretName to another name`;
-    writeStatusIfChanged(
-      withConditions(
-        status,
-        generation,
-        now,
-        { status: 'False', reason: DomainReason.SecretConflict, message },
-        { reason: DomainReason.SecretConflict, message },
-      ),
-    );
-    if (transitionedTo(DomainReason.SecretConflict)) event('Warning', EventReason.SecretConflict, message);
-    return { actions, outcome: 'secret-conflict' };
-  }
-
-  // 4. Suspended and unsuspended again before this controller recorded the suspension: the token
-  //    it revoked stays revoked (the verifier has refused it since the suspension), so a fresh one.
-  const suspendedSince =
-    verdict.kind === 'consistent' ? suspendedSinceRecorded(d, state.suspendHistory) : 'no';
-
-  // 5. spec.secretName changed: the token moves, then the old Secret goes.
-  const prev = state.previousSecret;
-  if (verdict.kind === 'missing' && prev && prev.controllerUid === uid && status.token) {
-    const moved = desiredForExisting(d, prev);
-    actions.push({ kind: 'createSecret', name: secretName, content: moved });
-    writeStatusIfChanged(
-      withConditions({ ...status, secretName }, generation, now, {
-        status: 'True',
-        reason: DomainReason.TokenIssued,
-        message: readyMessage(status.token),
-      }),
-    );
-    actions.push({
-      kind: 'deleteSecret',
-      name: prev.name,
-      uid: prev.uid,
-      resourceVersion: prev.resourceVersion,
-    });
-    event(
-      'Normal',
-      EventReason.TokenMoved,
-      `token ${status.token.id} moved from Secret ${prev.name} to ${secretName}`,
-    );
-    return { actions, outcome: 'moved' };
-  }
-  const deletePrevious = () => {
-    if (prev && prev.controllerUid === uid) {
-      actions.push({
-        kind: 'deleteSecret',
-        name: prev.name,
-        uid: prev.uid,
-        resourceVersion: prev.resourceVersion,
-      });
-    }
-  };
-
-  const readyInput = (token: TokenStatus): ReadyInput => ({
-    status: 'True',
-    reason: DomainReason.TokenIssued,
-    message: readyMessage(token),
-  });
-  const ready = (token: TokenStatus, extra: Partial<ScimDomainStatus> = {}) =>
-    withConditions({ ...status, ...extra, token, secretName }, generation, now, readyInput(token));
-
-  if (verdict.kind === 'consistent' && suspendedSince === 'no') {
-    const s = state.secret!;
-    const want = desiredForExisting(d, s);
-    if (secretNeedsUpdate(s, want)) {
-      actions.push(...writeSecret(s, s.name, want));
-      if (s.data[SecretKeys.token] !== undefined && want.data[SecretKeys.token] === undefined) {
-        event(
-          'Normal',
-          EventReason.TokenRevealed,
-          `token ${status.token!.id} was revealed; its plaintext is removed from Secret ${s.name} (revealOnce)`,
-        );
-      }
-    }
-    // An overlap ends at its expiresAt with a status write, exactly once: the write removes what
-    // asked for it (SPEC §2.2). Until then, come back at that instant.
-    const previous = status.previousToken;
-    const overlapLeftMs = previous ? Date.parse(previous.expiresAt) - Date.parse(now) : NaN;
-    if (previous && !(overlapLeftMs > 0)) {
-      writeStatusIfChanged(
-        withConditions(endOverlap(status, now), generation, now, readyInput(status.token!)),
-      );
-      event(
-        'Normal',
-        EventReason.TokenRevoked,
-        `token ${previous.id} (${previous.fingerprint}) revoked: its overlap ended at ${previous.expiresAt}`,
-      );
-    } else {
-      writeStatusIfChanged(ready(status.token!));
-    }
-    deletePrevious();
-    return {
-      actions,
-      outcome: 'up-to-date',
-      ...(overlapLeftMs > 0 ? { requeueAfterMs: overlapLeftMs } : {}),
-    };
-  }
-
-  if (verdict.kind === 'pending') {
-    // A token this operator wrote to the Secret whose status write never happened: record it now.
-    const token = describe({ id: verdict.id, token: verdict.token }, now, verdict.generation);
-    const reason: RevocationReason | undefined =
-      verdict.cause === 'Issued' ? undefined : verdict.cause === 'Rotated' ? 'Rotated' : verdict.cause;
-    let extra: Partial<ScimDomainStatus> = {};
-    if (verdict.cause === 'Rotated') {
-      // The rotation's own overlap, as sealed with its token.
-      const rotated = rotateOut(status, now, verdict.overlapUntil);
-      extra = { revokedTokens: rotated.revokedTokens, previousToken: rotated.previousToken };
-    } else if (reason) {
-      const ended = endOverlap(status, now);
-      extra = { revokedTokens: revoke(ended, reason, now), previousToken: undefined };
-    }
-    if (verdict.rotationUid) {
-      // The same write that switches the token records the rotation as applied (SPEC §2.6).
-      extra.appliedRotations = [verdict.rotationUid, ...(status.appliedRotations ?? [])].slice(
-        0,
-        APPLIED_ROTATIONS_LIMIT,
-      );
-      extra.lastRotation = { name: verdict.rotationName ?? '', uid: verdict.rotationUid, time: now };
-    }
-    actions.push({ kind: 'writeStatus', status: ready(token, extra) });
-    const old = status.token;
-    if (old && (verdict.cause === 'SecretLost' || verdict.cause === 'SecretTampered')) {
-      event(
-        'Warning',
-        verdict.cause,
-        `${lossMessage(verdict.cause, secretName)}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
-      );
-    }
-    event(
-      'Normal',
-      EventReason.TokenIssued,
-      `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
-    );
-    deletePrevious();
-    return { actions, outcome: 'adopted' };
-  }
-
-  // 6. A new token: none yet, the Secret lost or tampered with, or a suspension to honour.
-  const cause: IssueCause = !status.token
-    ? 'Issued'
-    : verdict.kind === 'missing'
-      ? 'SecretLost'
-      : verdict.kind === 'consistent'
-        ? 'Suspended'
-        : 'SecretTampered';
-  const revocation: RevocationReason | undefined = cause === 'Issued' ? undefined : cause;
-  const s = state.secret;
-  const baseGeneration = status.token?.generation ?? (verdict.kind === 'empty' ? verdict.generation : 0);
-  const fresh = deps.issue();
-  const token = describe(fresh, now, baseGeneration + 1);
-  const content = secretContent(d, fresh, newTokenAnnotations(deps.sealer, uid, token, cause));
-  const old = status.token;
-  // A token replaced for any reason but a rotation ends an overlap in progress.
-  const ended = endOverlap(status, now);
-  const revokedTokens = revocation ? revoke(ended, revocation, now) : ended.revokedTokens;
-  // Refused Secret write: the old token is revoked all the same, and the domain has none until a
-  // retry delivers one.
-  let ifRefused: ScimDomainStatus | undefined;
-  if (old && revocation) {
-    ifRefused = withConditions({ ...ended, revokedTokens, secretName }, generation, now, {
-      status: 'False',
-      reason: DomainReason.ApiError,
-      message: `token ${old.id} (${old.fingerprint}) is revoked; its replacement could not be written to Secret ${secretName} and will be retried`,
-    });
-    delete ifRefused.token;
-  }
-  actions.push(...writeSecret(s, secretName, content, ifRefused));
-  actions.push({
-    kind: 'writeStatus',
-    status: ready(token, { ...(revokedTokens ? { revokedTokens } : {}), previousToken: undefined }),
-  });
-  if (old && revocation) {
-    const why =
-      revocation === 'Suspended'
-        ? `ScimDomain ${d.metadata.name} was suspended (or may have been) since generation ${previousReady?.observedGeneration ?? 0}`
-        : lossMessage(revocation, secretName);
-    event(
-      'Warning',
-      revocation === 'Suspended' ? EventReason.TokenRevoked : revocation,
-      `${why}: token ${old.id} (${old.fingerprint}) revoked and token ${token.id} (${token.fingerprint}) issued`,
-    );
-  }
-  event(
-    'Normal',
-    EventReason.TokenIssued,
-    `token ${token.id} (${token.fingerprint}) issued into Secret ${secretName}`,
-  );
-  deletePrevious();
-  return {
-    actions,
-    outcome:
-      cause === 'Issued'
-        ? 'issued'
-        : revocation === 'Suspended'
-          ? 'reissued-suspended'
-          : cause === 'SecretLost'
-            ? 'reissued-lost'
-            : 'reissued-tampered',
-  };
-}
