@@ -54,4 +54,6 @@ COPY --chown=root:root crds ./crds
 USER 1000:1000
 # 8443: token verifier (SPEC §4); 8080: /metrics, /healthz, /readyz.
 EXPOSE 8443 8080
-ENTRYPOINT ["node", "dist/src/main.js"]
+# A 1 MiB young generation instead of V8's 16 MiB: 20-30 MB less RSS at 10,000 domains for a few
+# more (cheap) scavenges; measured in docs/benchmarks.md, which runs the operator with these flags.
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/main.js"]

@@ -122,7 +122,7 @@ done
 # The key that seals the tokens the operator writes (kept across demo runs, readable only by you).
 [ -s "$D/seal.key" ] || (umask 077 && head -c 32 /dev/urandom >"$D/seal.key")
 # setsid: the operator outlives this script and a Ctrl-C in the terminal that started it.
-setsid node "$root/dist/src/main.js" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+setsid node --max-semi-space-size=1 "$root/dist/src/main.js" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
   --verify-addr "$VERIFY_ADDR" --verify-insecure --metrics-addr "$METRICS_ADDR" --drain-period 0s \
   --token-seal-key-file "$D/seal.key" \
   >>"$LOG" 2>&1 </dev/null &

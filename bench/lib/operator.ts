@@ -10,6 +10,15 @@ import { ROOT } from './cluster.js';
 
 export const ENTRY = path.join(ROOT, 'dist/src/main.js');
 
+/** The node flags of the image's ENTRYPOINT: the benchmark runs the operator as the container does. */
+export function imageNodeFlags(): string[] {
+  const line = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  const argv = line ? (JSON.parse(line) as string[]) : [];
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/src/main.js')
+    throw new Error(`the Dockerfile's ENTRYPOINT is not node [flags] dist/src/main.js: ${line}`);
+  return argv.slice(1, -1);
+}
+
 /** Compiles src/ into dist/ (npm run build), so the benchmark measures the code as it is now. */
 export function buildOperator(): void {
   const r = spawnSync(
@@ -60,6 +69,7 @@ export class BenchOperator {
     this.child = spawn(
       process.execPath,
       [
+        ...imageNodeFlags(),
         ...(opts.nodeArgs ?? []),
         ENTRY,
         ...(opts.mode ? [opts.mode] : []),

@@ -56,5 +56,5 @@ export function verifierView(d: ScimDomain): ScimDomain {
       'maxTokenAge',
     ] as const)!,
     ...(status ? { status } : {}),
-  } as ScimDomain;
+  };
 }

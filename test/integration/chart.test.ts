@@ -688,7 +688,7 @@ describe('the Dockerfile', () => {
 
   it('runs the compiled entry point as a numeric non-root user, without npm or dev dependencies', () => {
     expect(finalStage).toMatch(/^USER 1000:1000$/m);
-    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "dist\/src\/main.js"\]$/m);
+    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=1", "dist\/src\/main.js"\]$/m);
     expect(finalStage).not.toMatch(/^RUN npm/m);
     expect(finalStage).toMatch(/rm -rf \/usr\/local\/lib\/node_modules\/npm/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);

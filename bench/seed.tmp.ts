@@ -1,0 +1,13 @@
+import { names } from './issuance.js';
+import { createDomains, loadKc, ReadyTracker } from './lib/kube.js';
+import { createNamespace } from './lib/cluster.js';
+import { BenchOperator } from './lib/operator.js';
+const kubeconfig = process.argv[2]!; const ns = process.argv[3]!; const n = Number(process.argv[4]);
+await createNamespace(kubeconfig, ns).catch(() => undefined);
+const op = new BenchOperator({ kubeconfig, namespaces: [ns], logFile: '/tmp/seed-op.log' });
+await op.waitReady();
+const kc = loadKc(kubeconfig, { keepAlive: true });
+const t = new ReadyTracker(kc, ns); await t.start();
+await createDomains(kc, ns, names('d', 0, n), 32, 0);
+await t.whenReady(n, 1_800_000); t.stop();
+console.log('ready', n); await op.stop(); process.exit(0);
