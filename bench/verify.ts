@@ -46,7 +46,7 @@ import { generateToken } from '../src/rules/token.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { scimDomainFixture } from '../test/support/verifier-fixtures.js';
-import { VERIFY_PATH, createVerifierHandler } from '../src/verifier/handler.js';
+import { VERIFY_PATH, createVerifierHandler, grantHeaders } from '../src/verifier/handler.js';
 import { startVerifierServer } from '../src/verifier/server.js';
 import { TokenIndex } from '../src/verifier/token-index.js';
 import type { LoadJob, LoadResult } from './load.js';
@@ -67,8 +67,9 @@ const { values: args } = parseArgs({
     generators: { type: 'string', default: 'wrk,autocannon' },
     // auto | none | <server CPUs>:<generator CPUs> (taskset lists, e.g. 1:0)
     pin: { type: 'string', default: 'auto' },
-    // Two more servers per round (headline generator only): the verifier answering each request at
-    // once (no batching), and the bare server plus a busy-wait as long as the verifier handler's cost.
+    // Three more servers per round (headline generator only): the verifier answering each request at
+    // once (no batching); the bare server plus a busy-wait as long as the verifier handler's cost; and
+    // a server answering with the verifier's response shapes (headers, 401 bodies) without its work.
     extra: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
   },
@@ -262,7 +263,8 @@ const median = (xs: number[]) => {
 const r3 = (n: number) => Number(n.toFixed(3));
 const r1 = (n: number) => Number(n.toFixed(1));
 
-type ServerName = 'bare' | 'verify' | 'unbatched' | 'control';
+type ServerName = 'bare' | 'verify' | 'unbatched' | 'control' | 'shape';
+const EXTRAS = ['unbatched', 'control', 'shape'] as const;
 
 /** One load run against one server, with the CPU both sides used. */
 interface Run {
@@ -308,6 +310,7 @@ interface GeneratorFigures {
   verify: Summary;
   unbatched?: Summary;
   control?: Summary;
+  shape?: Summary;
   /** Median of the per-round ratios (verifier / bare requests/s within each round). */
   ratio: number;
   roundRatios: number[];
@@ -315,6 +318,8 @@ interface GeneratorFigures {
   ratioOfMedians: number;
   /** Bare / verifier server CPU per request. */
   cpuRatio: number;
+  /** Median over rounds of each extra server's requests/s over the same round's bare server. */
+  extraRatios: Partial<Record<ServerName, number>>;
 }
 
 async function main(): Promise<void> {
@@ -385,11 +390,42 @@ async function main(): Promise<void> {
       res.writeHead(200, { 'Content-Length': '0' });
       res.end();
     });
+    // The shapes: what any node:http server answering with the verifier's responses gets — 7 in 10
+    // a 200 with a grant's headers, the rest a 401 with its JSON body — with no token to check.
+    const grant = grantHeaders({
+      domain: 'customer-1.example.com',
+      ref: 'tenant-1/domain-1',
+      sendEmailInvitations: true,
+      identityProvider: 'Okta',
+      tokenId: 'tok-0123456789',
+    });
+    const rejection = {
+      body: '{"reason":"unknown"}',
+      headers: [
+        ['Cache-Control', 'no-store'],
+        ['X-Content-Type-Options', 'nosniff'],
+        ['Content-Type', 'application/json'],
+        ['Content-Length', '20'],
+        ['WWW-Authenticate', 'Bearer realm="scim", error="invalid_token"'],
+      ].flat(),
+    };
+    let answered = 0;
+    const shape = createServer((_req, res) => {
+      if (answered++ % 10 < MIX.valid / 10) {
+        res.writeHead(200, grant);
+        res.end();
+      } else {
+        res.writeHead(401, rejection.headers);
+        res.end(rejection.body, 'latin1');
+      }
+    });
     urls.unbatched = oneByOne.url;
     urls.control = await listen(control);
+    urls.shape = await listen(shape);
     closers.push(
       () => oneByOne.close(),
       () => new Promise((r) => control.close(r)),
+      () => new Promise((r) => shape.close(r)),
     );
   }
 
@@ -445,6 +481,7 @@ async function main(): Promise<void> {
     verifyP99Ms: number;
     serverCpuPercent: { bare: number; verify: number };
     generatorCpuPercent: { bare: number | undefined; verify: number | undefined };
+    extraRatios?: Partial<Record<ServerName, number>>;
   }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // ABBA: odd rounds bare first, even rounds verifier first.
@@ -453,12 +490,18 @@ async function main(): Promise<void> {
       const pair: Partial<Record<ServerName, Run>> = {};
       for (const server of order) runs.push((pair[server] = await load(g, server, DURATION_S, round)));
       if (g === HEADLINE) {
-        for (const server of ['unbatched', 'control'] as const) {
-          if (urls[server]) runs.push(await load(g, server, DURATION_S, round));
+        for (const server of EXTRAS) {
+          if (urls[server]) runs.push((pair[server] = await load(g, server, DURATION_S, round)));
         }
       }
       const [b, v] = [pair.bare!, pair.verify!];
       const ratio = v.requestsPerSecond / b.requestsPerSecond;
+      // The extra servers against the same round's bare server.
+      const extraRatios: Partial<Record<ServerName, number>> = {};
+      for (const server of EXTRAS) {
+        const x = pair[server];
+        if (x) extraRatios[server] = r3(x.requestsPerSecond / b.requestsPerSecond);
+      }
       rounds.push({
         round,
         generator: g,
@@ -470,6 +513,7 @@ async function main(): Promise<void> {
         verifyP99Ms: r3(v.latencyMs.p99),
         serverCpuPercent: { bare: b.serverCpuPercent, verify: v.serverCpuPercent },
         generatorCpuPercent: { bare: b.generatorCpuPercent, verify: v.generatorCpuPercent },
+        ...(Object.keys(extraRatios).length > 0 ? { extraRatios } : {}),
       });
       const pct = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(0)}%`);
       process.stdout.write(
@@ -494,10 +538,17 @@ async function main(): Promise<void> {
       verify: verifySummary,
       ...(of('unbatched').length > 0 ? { unbatched: summarize(of('unbatched')) } : {}),
       ...(of('control').length > 0 ? { control: summarize(of('control')) } : {}),
+      ...(of('shape').length > 0 ? { shape: summarize(of('shape')) } : {}),
       ratio: r3(median(roundRatios)),
       roundRatios,
       ratioOfMedians: r3(verifySummary.requestsPerSecond / bareSummary.requestsPerSecond),
       cpuRatio: r3(bareSummary.serverCpuUsPerRequest / verifySummary.serverCpuUsPerRequest),
+      extraRatios: Object.fromEntries(
+        EXTRAS.flatMap((server) => {
+          const xs = rounds.flatMap((r) => (r.generator === g ? (r.extraRatios?.[server] ?? []) : []));
+          return xs.length > 0 ? [[server, r3(median(xs))]] : [];
+        }),
+      ),
     };
   }
   const head = byGenerator[HEADLINE];
@@ -580,7 +631,16 @@ async function main(): Promise<void> {
       ...(x.control
         ? [serverRow(`control: bare + ${(handlerNs / 1000).toFixed(1)} µs busy-wait`, x.control)]
         : []),
+      ...(x.shape ? [serverRow("shapes: the verifier's responses, no token work", x.shape)] : []),
       '',
+      ...(Object.keys(x.extraRatios).length > 0
+        ? [
+            `Against the same round's bare server (median of the rounds): ${Object.entries(x.extraRatios)
+              .map(([server, ratio]) => `${server} ${ratio.toFixed(3)}`)
+              .join(', ')}.`,
+            '',
+          ]
+        : []),
     ];
   });
   const roundHeader = GENERATORS.map((g) => `${g} bare | ${g} verifier | ${g} ratio`).join(' | ');
