@@ -239,7 +239,9 @@ function handlerCostNs(listener: RequestListener, requests: LoadJob['requests'],
   });
   const res = {
     headersSent: false,
+    socket: null,
     writeHead: () => res,
+    write: () => true,
     end: () => res,
   } as unknown as ServerResponse;
   for (let i = 0; i < 20_000; i++) listener(reqs[i % reqs.length]!, res);
