@@ -29,7 +29,7 @@
 // exits 0 unless it could not run.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer,
   type IncomingMessage,
@@ -67,6 +67,9 @@ const { values: args } = parseArgs({
     generators: { type: 'string', default: 'wrk,autocannon' },
     // auto | none | <server CPUs>:<generator CPUs> (taskset lists, e.g. 1:0)
     pin: { type: 'string', default: 'auto' },
+    // Nice value of the servers and the load generator (e.g. -10, as root): on a machine shared with
+    // other work, a higher priority keeps that work from taking CPU time from one run but not another.
+    nice: { type: 'string', default: '0' },
     // Three more servers per round (headline generator only): the verifier answering each request at
     // once (no batching); the bare server plus a busy-wait as long as the verifier handler's cost; and
     // a server answering with the verifier's response shapes (headers, 401 bodies) without its work.
@@ -79,6 +82,7 @@ const DURATION_S = Number(args.duration);
 const WARMUP_S = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
+const NICE = Number(args.nice);
 
 const TARGET_RATIO = 0.9;
 const TARGET_P99_MS = 2;
@@ -205,14 +209,19 @@ function choosePinning(option: string): Pinning | undefined {
   return { server, generator, cpusForGenerator };
 }
 
+/** Sets the nice value of every thread of this process (Linux keeps one per thread). */
+function setOwnPriority(nice: number): void {
+  for (const tid of readdirSync('/proc/self/task')) os.setPriority(Number(tid), nice);
+}
+
 // --- load generators ---------------------------------------------------------------------------
 
-/** autocannon in a child process (bench/load.ts), pinned when `cpus` is given. */
-function autocannonLoad(job: LoadJob, cpus: string | undefined): Promise<LoadResult> {
-  const node = [process.execPath, '--import', 'tsx', path.join(HERE, 'load.ts')];
-  const [command, ...rest] = cpus === undefined ? node : ['taskset', '--cpu-list', cpus, ...node];
-  // spawn with an IPC channel: taskset execs node, which finds the channel as fork() would set it up.
-  const child = spawn(command!, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** autocannon in a child process (bench/load.ts), under `prefix` (nice, taskset). */
+function autocannonLoad(job: LoadJob, prefix: readonly string[]): Promise<LoadResult> {
+  const [command, ...rest] = [...prefix, process.execPath, '--import', 'tsx', path.join(HERE, 'load.ts')];
+  // spawn with an IPC channel: nice and taskset exec node, which finds the channel as fork() would
+  // have set it up.
+  const child = spawn(command, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result: LoadResult | undefined;
     child.once('message', (m) => (result = m as LoadResult));
@@ -333,6 +342,7 @@ async function main(): Promise<void> {
   // Before pinning: availableParallelism() then counts only the CPUs this process may use.
   const nproc = os.availableParallelism();
   const pinning = choosePinning(args.pin);
+  if (NICE !== 0) setOwnPriority(NICE);
   const threads = Number(args.threads ?? pinning?.cpusForGenerator ?? 1);
   process.stdout.write(
     pinning
@@ -433,13 +443,19 @@ async function main(): Promise<void> {
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'scim-bench-verify-'));
   const script = writeWrkScript(path.join(scratch, 'verify.lua'), requests);
-  const cpus = pinning?.generator;
+  // The load generator's launcher: the same priority as the servers, on its own CPUs.
+  const prefix = [
+    ...(NICE !== 0 ? ['nice', '-n', String(NICE)] : []),
+    ...(pinning ? ['taskset', '--cpu-list', pinning.generator] : []),
+  ];
 
   const load = async (generator: Generator, server: ServerName, seconds: number, round: number) => {
     const job: LoadJob = { url: urls[server]!, requests, connections: CONNECTIONS, durationSeconds: seconds };
     const before = process.cpuUsage();
     const result =
-      generator === 'wrk' ? await runWrk({ ...job, script, threads, cpus }) : await autocannonLoad(job, cpus);
+      generator === 'wrk'
+        ? await runWrk({ ...job, script, threads, prefix })
+        : await autocannonLoad(job, prefix);
     const used = process.cpuUsage(before);
     const serverCpuMs = (used.user + used.system) / 1000;
     const answered = Object.values(result.statusCodes).reduce((a, b) => a + b, 0);
@@ -561,6 +577,7 @@ async function main(): Promise<void> {
     `npm run bench:verify -- --domains ${DOMAINS} --duration ${DURATION_S} --rounds ${ROUNDS} ` +
     `--connections ${CONNECTIONS} --generators ${GENERATORS.join(',')} --pin ${args.pin}` +
     (args.threads ? ` --threads ${threads}` : '') +
+    (NICE !== 0 ? ` --nice=${NICE}` : '') +
     (args.extra ? ' --extra' : '');
   const result = {
     benchmark: 'verifier',
@@ -588,6 +605,7 @@ async function main(): Promise<void> {
       pinning: pinning
         ? { serverCpus: pinning.server, generatorCpus: pinning.generator }
         : 'none: servers and generator share every CPU',
+      nice: NICE,
       transport: 'plain HTTP/1.1 over loopback, keep-alive',
       mixPercent: MIX,
       distinctRequests: requests.length,
@@ -662,6 +680,7 @@ async function main(): Promise<void> {
       (pinning
         ? `Pinned: servers on CPU ${pinning.server}, load generator on CPU ${pinning.generator}. `
         : 'Not pinned. ') +
+      (NICE !== 0 ? `Servers and load generator at nice ${NICE}. ` : '') +
       `Machine: ${result.machine.nproc} CPUs (${cpu}), Node ${process.version}, load average ${loadAtStart.join(' ')} at start, ` +
       `${loadAtEnd.join(' ')} at the end. CPU columns: % of one CPU over the run (medians).`,
     '',
