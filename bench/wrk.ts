@@ -89,8 +89,8 @@ export interface WrkJob extends LoadJob {
   /** The script written by `writeWrkScript` for `requests`. */
   script: string;
   threads: number;
-  /** taskset CPU list for wrk (e.g. "0"); undefined runs it unpinned. */
-  cpus: string | undefined;
+  /** What wrk runs under, e.g. `['nice', '-n', '-10', 'taskset', '--cpu-list', '0']`; [] for nothing. */
+  prefix: readonly string[];
 }
 
 export function writeWrkScript(file: string, requests: LoadJob['requests']): string {
@@ -115,7 +115,7 @@ export function runWrk(job: WrkJob): Promise<LoadResult> {
     job.script,
     job.url,
   ];
-  const command = job.cpus === undefined ? wrk : ['taskset', '--cpu-list', job.cpus, ...wrk];
+  const command = [...job.prefix, ...wrk];
   const child = spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', ...command], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
