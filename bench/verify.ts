@@ -209,9 +209,35 @@ function choosePinning(option: string): Pinning | undefined {
   return { server, generator, cpusForGenerator };
 }
 
-/** Sets the nice value of every thread of this process (Linux keeps one per thread). */
+/**
+ * Sets the nice value of every thread of this process (Linux keeps one per thread), and of its
+ * scheduler autogroup: with autogroups on (`kernel.sched_autogroup_enabled`, the default of most
+ * distributions) the CPU is shared between sessions first, and a nice value only counts within its
+ * session. `runInOwnSession` has made this process's session its own, so nothing else gets it.
+ */
 function setOwnPriority(nice: number): void {
   for (const tid of readdirSync('/proc/self/task')) os.setPriority(Number(tid), nice);
+  try {
+    writeFileSync('/proc/self/autogroup', String(nice));
+  } catch (err) {
+    process.stderr.write(`--nice: the session's autogroup keeps its priority (${String(err)})\n`);
+  }
+}
+
+const SESSION_ENV = 'SCIM_BENCH_VERIFY_SESSION';
+
+/**
+ * With `--nice`, runs this benchmark again in a session of its own (`setsid`), so that raising the
+ * session's priority raises only the benchmark's; returns false in that new session.
+ */
+async function runInOwnSession(): Promise<boolean> {
+  if (NICE === 0 || process.env[SESSION_ENV] === '1') return false;
+  const child = spawn('setsid', ['--wait', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [SESSION_ENV]: '1' },
+  });
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+  process.exit(code);
 }
 
 // --- load generators ---------------------------------------------------------------------------
@@ -334,6 +360,7 @@ interface GeneratorFigures {
 }
 
 async function main(): Promise<void> {
+  if (await runInOwnSession()) return;
   const wrk = GENERATORS.includes('wrk') ? wrkVersion() : undefined;
   if (GENERATORS.includes('wrk') && wrk === undefined) {
     process.stderr.write(`bench:verify: ${WRK_INSTALL_HINT}\n`);
@@ -443,11 +470,8 @@ async function main(): Promise<void> {
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'scim-bench-verify-'));
   const script = writeWrkScript(path.join(scratch, 'verify.lua'), requests);
-  // The load generator's launcher: the same priority as the servers, on its own CPUs.
-  const prefix = [
-    ...(NICE !== 0 ? ['nice', '-n', String(NICE)] : []),
-    ...(pinning ? ['taskset', '--cpu-list', pinning.generator] : []),
-  ];
+  // The load generator's launcher: on its own CPUs; it inherits the priority of this process.
+  const prefix = pinning ? ['taskset', '--cpu-list', pinning.generator] : [];
 
   const load = async (generator: Generator, server: ServerName, seconds: number, round: number) => {
     const job: LoadJob = { url: urls[server]!, requests, connections: CONNECTIONS, durationSeconds: seconds };
