@@ -1,5 +1,6 @@
 // Load generator for bench/verify.ts, run as a separate process so it does not share an event loop
-// (or a CPU, on a machine with two or more) with the servers it measures. Uses autocannon; adds
+// (or a CPU: bench/verify.ts pins it apart from the servers) with the servers it measures. Uses
+// autocannon (the other generator is wrk, bench/wrk.ts); adds
 // exact per-request latencies, because autocannon's own histogram has whole-millisecond resolution
 // and a hash lookup answers in a fraction of one.
 //
@@ -18,11 +19,15 @@ export interface LoadResult {
   requests: number;
   requestsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
-  /** autocannon's own figures (whole ms), for comparison. */
-  autocannon: { p50: number; p99: number; averageRps: number };
+  /** autocannon's own figures (whole ms), for comparison; only from autocannon. */
+  autocannon?: { p50: number; p99: number; averageRps: number };
   statusCodes: Record<string, number>;
   errors: number;
   timeouts: number;
+  /** CPU time the load generator itself used (user + system), when known. */
+  generatorCpuMs?: number;
+  /** How long the load ran. */
+  durationSeconds: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -32,6 +37,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function run(job: LoadJob): Promise<LoadResult> {
+  const cpuBefore = process.cpuUsage();
   let latencies = new Float64Array(1 << 20);
   let n = 0;
   let finish: (r: autocannon.Result) => void = () => undefined;
@@ -60,6 +66,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     latencies[n++] = responseTime;
   });
   const result = await done;
+  const cpu = process.cpuUsage(cpuBefore);
   const sorted = latencies.subarray(0, n).sort();
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i]!;
@@ -81,6 +88,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
     statusCodes,
     errors: result.errors,
     timeouts: result.timeouts,
+    generatorCpuMs: (cpu.user + cpu.system) / 1000,
+    durationSeconds: result.duration,
   };
 }
 

@@ -65,13 +65,24 @@ export function credentialFromRawHeaders(rawHeaders: readonly string[]): Credent
   let value: string | undefined;
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+    if (isAuthorizationName(rawHeaders[i]!)) {
       count++;
       value ??= rawHeaders[i + 1];
     }
   }
   return parseAuthorization(value, count);
+}
+
+const AUTHORIZATION = 'authorization';
+
+/** ASCII case-insensitive `name === 'Authorization'`, without the lowercase copy toLowerCase makes. */
+function isAuthorizationName(name: string): boolean {
+  if (name.length !== AUTHORIZATION.length) return false;
+  // Every character of the name is a letter, so `| 0x20` folds exactly A-Z onto a-z.
+  for (let i = 0; i < AUTHORIZATION.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== AUTHORIZATION.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
