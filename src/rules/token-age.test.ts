@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimDomainStatus } from '../api/types.js';
+import { readyCondition, scimDomain } from '../../test/support/builders.js';
 import type { Condition } from './conditions.js';
 import type { DomainPlan } from './scimdomain/plan.js';
 import { MAX_REQUEUE_MS, judgeTokenAge, parseMaxTokenAge, tokenExpiry, withTokenAge } from './token-age.js';
@@ -8,24 +9,18 @@ const H = 3_600_000;
 const ISSUED = '2030-01-01T00:00:00.000Z';
 const at = (hoursAfterIssue: number) => new Date(Date.parse(ISSUED) + hoursAfterIssue * H);
 const token = { id: 'tok-1', fingerprint: 'sha256:aaaaaaaaaaaa', sha256: 'a'.repeat(64), generation: 1 };
-const ready: Condition = {
-  type: 'Ready',
-  status: 'True',
-  reason: 'TokenIssued',
-  message: 'token tok-1 is current',
-  lastTransitionTime: ISSUED,
-  observedGeneration: 1,
-};
+const ready = readyCondition({ message: 'token tok-1 is current', lastTransitionTime: ISSUED });
 
+/** contoso.example, Ready with token tok-1 issued at ISSUED, unless `status` says otherwise. */
 function domain(
   maxTokenAge: string | undefined,
   status: ScimDomainStatus | undefined = { conditions: [ready], token: { ...token, issuedAt: ISSUED } },
 ): ScimDomain {
-  return {
-    metadata: { namespace: 'ns', name: 'contoso', generation: 1, uid: 'u' },
-    spec: { domain: 'contoso.example', ...(maxTokenAge ? { maxTokenAge } : {}) },
+  return scimDomain({
+    metadata: { uid: 'u' },
+    spec: maxTokenAge ? { maxTokenAge } : {},
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 const overdue = (since: string) => ({

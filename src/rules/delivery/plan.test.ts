@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LastDelivery, ScimDomain, ScimDomainStatus } from '../../api/types.js';
+import { readyCondition, scimDomain } from '../../../test/support/builders.js';
 import { getCondition } from '../conditions.js';
 import {
   deliveryBackoffMs,
@@ -26,6 +27,7 @@ const ENTRA = {
   credentialsSecretRef: { name: 'entra-app' },
 };
 
+/** ns/acme at generation 3, Ready with token tok1 (TOKEN), delivering to ENTRA, unless `opts` says otherwise. */
 function domain(
   opts: {
     delivery?: boolean;
@@ -35,10 +37,8 @@ function domain(
     scimBaseUrl?: string | null;
   } = {},
 ): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'acme', namespace: 'ns', uid: 'uid-1', generation: 3, resourceVersion: '42' },
+  return scimDomain({
+    metadata: { name: 'acme', uid: 'uid-1', generation: 3, resourceVersion: '42' },
     spec: {
       domain: 'acme.example.com',
       ...(opts.scimBaseUrl === null ? {} : { scimBaseUrl: opts.scimBaseUrl ?? BASE_URL }),
@@ -54,19 +54,17 @@ function domain(
         generation: 1,
       },
       conditions: [
-        {
-          type: 'Ready',
+        readyCondition({
           status: opts.ready ?? 'True',
-          reason: 'TokenIssued',
           message: 'current',
           lastTransitionTime: at(-60_000),
           observedGeneration: 3,
-        },
+        }),
       ],
       secretName: 'acme-scim-token',
       ...opts.status,
     },
-  };
+  });
 }
 
 function secret(token: string | undefined): SecretView {

@@ -54,7 +54,7 @@ import {
   SEALER,
   OTHER_SEALER,
   fakeDeps,
-  scimDomain,
+  acmeDomain,
   tokenStatus,
   tokenData,
   generationAnnotations,
@@ -104,7 +104,7 @@ describe('effectiveSecretName', () => {
       want: 'idp-token',
     },
   ])('$case', ({ spec, name, want }) => {
-    expect(effectiveSecretName(scimDomain(spec, { name }))).toBe(want);
+    expect(effectiveSecretName(acmeDomain(spec, { name }))).toBe(want);
   });
 });
 
@@ -421,7 +421,7 @@ describe('judgeSecret', () => {
 describe('planDomain', () => {
   describe('issuing', () => {
     const newDomain = (spec: Partial<ScimDomainSpec> = {}): World => ({
-      domain: scimDomain(spec),
+      domain: acmeDomain(spec),
       secrets: {},
     });
 
@@ -526,7 +526,7 @@ describe('planDomain', () => {
 
   // Every path the planner can take, as a world before the reconcile, for properties all paths share.
   const scenarios: { name: string; world: () => World }[] = [
-    { name: 'a new domain is issued its first token', world: () => ({ domain: scimDomain(), secrets: {} }) },
+    { name: 'a new domain is issued its first token', world: () => ({ domain: acmeDomain(), secrets: {} }) },
     { name: 'a deleted Secret is replaced', world: () => withoutSecret(issuedWorld()) },
     {
       name: 'a hand-edited Secret is replaced',
@@ -569,7 +569,7 @@ describe('planDomain', () => {
     {
       name: 'a younger claimant meets the owner of its domain',
       world: () => ({
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: {},
         claimants: [
           { namespace: NS, name: NAME, creationTimestamp: CREATED },
@@ -580,7 +580,7 @@ describe('planDomain', () => {
     {
       name: 'a foreign Secret holds the name',
       world: () => ({
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: { [SECRET]: ownedSecret(tokenData(T9), {}, { controllerUid: 'someone-else' }) },
       }),
     },
@@ -647,7 +647,7 @@ describe('planDomain', () => {
   describe('deleting', () => {
     it.each([
       { case: 'holds a token', world: issuedWorld },
-      { case: 'has no Secret yet', world: (): World => ({ domain: scimDomain(), secrets: {} }) },
+      { case: 'has no Secret yet', world: (): World => ({ domain: acmeDomain(), secrets: {} }) },
       { case: 'lost its Secret', world: () => withoutSecret(issuedWorld()) },
       { case: 'is suspended', world: () => editSpec(issuedWorld(), { suspend: true }) },
     ])('plans nothing for a domain being deleted that $case', ({ world }) => {
@@ -670,9 +670,9 @@ describe('planDomain', () => {
       creationTimestamp: '2025-01-01T00:00:00Z',
     };
     const conflicted = (): World => ({
-      domain: scimDomain(),
+      domain: acmeDomain(),
       secrets: {},
-      claimants: [claimantOf(scimDomain()), owner],
+      claimants: [claimantOf(acmeDomain()), owner],
     });
 
     it('stalls the younger claimant with Ready=False DomainConflict naming the owner and issues nothing', () => {
@@ -703,7 +703,7 @@ describe('planDomain', () => {
       const [ns = '', name = ''] = self;
       const [otherNs = '', otherName = ''] = other;
       const w: World = {
-        domain: scimDomain({}, { namespace: ns, name }),
+        domain: acmeDomain({}, { namespace: ns, name }),
         secrets: {},
         claimants: [
           { namespace: ns, name, creationTimestamp: CREATED },
@@ -719,10 +719,10 @@ describe('planDomain', () => {
 
     it('issues a token to the claimant that wins a creationTimestamp tie', () => {
       const w: World = {
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: {},
         claimants: [
-          claimantOf(scimDomain()),
+          claimantOf(acmeDomain()),
           { namespace: 'team-b', name: NAME, creationTimestamp: CREATED },
         ],
       };
@@ -749,7 +749,7 @@ describe('planDomain', () => {
     ] as { case: string; status: ScimDomainStatus | undefined }[])(
       'emits the DomainConflict event when $case enters the conflict',
       ({ status }) => {
-        const w = { ...conflicted(), domain: scimDomain({}, {}, status) };
+        const w = { ...conflicted(), domain: acmeDomain({}, {}, status) };
 
         expect(eventsOf(plan(w)).map((e) => e.reason)).toEqual(['DomainConflict']);
       },
@@ -782,7 +782,7 @@ describe('planDomain', () => {
       const foreign = { ...ownedSecret({ token: 'theirs' }, {}), controllerUid };
       const deps = fakeDeps();
 
-      const p = plan({ domain: scimDomain(), secrets: { [SECRET]: foreign } }, deps);
+      const p = plan({ domain: acmeDomain(), secrets: { [SECRET]: foreign } }, deps);
 
       expect(kinds(p)).toEqual(['writeStatus', 'event']);
       expect(deps.issued).toEqual([]);
@@ -1015,7 +1015,7 @@ describe('planDomain', () => {
 
     it('adopts a first token written before the first status write', () => {
       const written: World = {
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: { [SECRET]: ownedSecret(tokenData(T8), sealedAnnotations(T8, 1, 'Issued')) },
       };
       const deps = fakeDeps();
