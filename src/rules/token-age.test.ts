@@ -38,6 +38,12 @@ const within = (until: string) => ({
   observedGeneration: 1,
 });
 
+/** A status whose TokenOverdue condition was reported at ISSUED, beside `ready`; with token tok-1 unless `withToken` is false. */
+const reported = (tokenOverdue: ReturnType<typeof overdue>, withToken = true): ScimDomainStatus => ({
+  conditions: [ready, { ...tokenOverdue, lastTransitionTime: ISSUED } as Condition],
+  ...(withToken ? { token: { ...token, issuedAt: ISSUED } } : {}),
+});
+
 const noop: DomainPlan = { actions: [], outcome: 'up-to-date' };
 const statusOf = (p: DomainPlan) => {
   const w = p.actions.filter((a) => a.kind === 'writeStatus');
@@ -157,25 +163,13 @@ describe('withTokenAge', () => {
   it.each([
     {
       what: 'an overdue token already reported',
-      d: domain('720h', {
-        conditions: [
-          ready,
-          { ...overdue('2030-01-31T00:00:00.000Z'), lastTransitionTime: ISSUED } as Condition,
-        ],
-        token: { ...token, issuedAt: ISSUED },
-      }),
+      d: domain('720h', reported(overdue('2030-01-31T00:00:00.000Z'))),
       now: at(2000),
       requeueAfterMs: undefined,
     },
     {
       what: 'a young token already reported',
-      d: domain('720h', {
-        conditions: [
-          ready,
-          { ...within('2030-01-31T00:00:00.000Z'), lastTransitionTime: ISSUED } as Condition,
-        ],
-        token: { ...token, issuedAt: ISSUED },
-      }),
+      d: domain('720h', reported(within('2030-01-31T00:00:00.000Z'))),
       now: at(1),
       requeueAfterMs: MAX_REQUEUE_MS,
     },
@@ -193,26 +187,18 @@ describe('withTokenAge', () => {
   });
 
   it('clears the condition when spec.maxTokenAge is removed', () => {
-    const d = domain(undefined, {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-      token: { ...token, issuedAt: ISSUED },
-    });
+    const d = domain(undefined, reported(overdue('x')));
     expect(statusOf(withTokenAge(noop, d, at(2000)))?.conditions).toEqual([ready]);
   });
 
   it('clears it once the token is gone (suspended)', () => {
-    const d = domain('720h', {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-    });
+    const d = domain('720h', reported(overdue('x'), false));
     expect(statusOf(withTokenAge(noop, d, at(2000)))?.conditions).toEqual([ready]);
   });
 
   it("judges the plan's own status write: a newly issued token is within its max age, with no Event", () => {
     const reissued = '2030-03-01T00:00:00.000Z';
-    const d = domain('720h', {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-      token: { ...token, issuedAt: ISSUED },
-    });
+    const d = domain('720h', reported(overdue('x')));
     const plan: DomainPlan = {
       actions: [
         { kind: 'createSecret', name: 's', content: { data: {}, annotations: {}, labels: {} } },
