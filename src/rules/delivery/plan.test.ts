@@ -103,6 +103,14 @@ const failed = (
   failures,
 });
 
+/** The token an overlap keeps verifying until `expiresAt` (status.previousToken). */
+const overlapPrevious = (expiresAt: string) => ({
+  id: 'old1',
+  fingerprint: 'sha256:aaaaaaaaaaaa',
+  sha256: 'a'.repeat(64),
+  expiresAt,
+});
+
 function summary(d: DeliveryDecision): string {
   if (d.kind === 'none') return `none${d.requeueAfterMs !== undefined ? `:${d.requeueAfterMs}` : ''}`;
   return d.kind;
@@ -310,12 +318,7 @@ describe('recordDelivery', () => {
   });
 
   it('revokes an overlap previous token in the same status write once the new token is delivered', () => {
-    const previous = {
-      id: 'old1',
-      fingerprint: 'sha256:aaaaaaaaaaaa',
-      sha256: 'a'.repeat(64),
-      expiresAt: at(3_600_000),
-    };
+    const previous = overlapPrevious(at(3_600_000));
     const revokedTokens = Array.from({ length: 10 }, (_, i) => ({
       id: `r${i}`,
       fingerprint: `sha256:${String(i).repeat(12)}`,
@@ -380,12 +383,7 @@ describe('recordDelivery', () => {
   );
 
   it('keeps an overlap previous token when delivery fails (it expires on its own)', () => {
-    const previous = {
-      id: 'old1',
-      fingerprint: 'sha256:aaaaaaaaaaaa',
-      sha256: 'a'.repeat(64),
-      expiresAt: at(60_000),
-    };
+    const previous = overlapPrevious(at(60_000));
     const { actions } = recordDelivery(
       domain({ status: { previousToken: previous } }),
       requestOf(),
