@@ -88,6 +88,14 @@ function condition(status: ScimDomainStatus, type: string): Condition | undefine
   return getCondition(status.conditions, type);
 }
 
+/** What the watch saw of the domain `uid`: generations `from` to `to`, the last suspended one. */
+const seen = (from: number, to: number, lastSuspended: number, uid = UID): GenerationHistory => ({
+  uid,
+  from,
+  to,
+  lastSuspended,
+});
+
 function plan(w: World, deps: PlanDeps = fakeDeps()): DomainPlan {
   return planDomain(observe(w), deps);
 }
@@ -1227,18 +1235,11 @@ describe('planDomain against hostile edits', () => {
   describe('a suspension undone before it was recorded', () => {
     // Ready records generation 1; the user suspends (2) and unsuspends (3) before a reconcile.
     const flipped = () => editSpec(editSpec(issuedWorld(), { suspend: true }), { suspend: false });
-    const history = (from: number, to: number, lastSuspended: number): GenerationHistory => ({
-      uid: UID,
-      from,
-      to,
-      lastSuspended,
-    });
-
     it.each([
-      { case: 'the watch saw the suspension', h: history(1, 3, 2), outcome: 'reissued-suspended' },
-      { case: 'the watch missed a generation', h: history(3, 3, 0), outcome: 'reissued-suspended' },
+      { case: 'the watch saw the suspension', h: seen(1, 3, 2), outcome: 'reissued-suspended' },
+      { case: 'the watch missed a generation', h: seen(3, 3, 0), outcome: 'reissued-suspended' },
       { case: 'nothing was seen at all', h: undefined, outcome: 'reissued-suspended' },
-      { case: 'the watch saw every generation unsuspended', h: history(1, 3, 0), outcome: 'up-to-date' },
+      { case: 'the watch saw every generation unsuspended', h: seen(1, 3, 0), outcome: 'up-to-date' },
     ])('$case: $outcome', ({ h, outcome }) => {
       const w = flipped();
       const p = planDomain({ ...observe(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
@@ -1268,36 +1269,16 @@ describe('suspendedSinceRecorded', () => {
     { case: 'no change since Ready', d: atGeneration(1), want: 'no' },
     { case: 'one change since Ready', d: atGeneration(2), want: 'no' },
     { case: 'two changes, none seen', d: atGeneration(3), want: 'unknown' },
-    {
-      case: 'two changes, both seen unsuspended',
-      d: atGeneration(3),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
-      want: 'no',
-    },
-    {
-      case: 'two changes, a suspension seen',
-      d: atGeneration(3),
-      h: { uid: UID, from: 2, to: 3, lastSuspended: 2 },
-      want: 'yes',
-    },
-    {
-      case: 'a suspension before Ready was recorded',
-      d: atGeneration(3),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 1 },
-      want: 'no',
-    },
+    { case: 'two changes, both seen unsuspended', d: atGeneration(3), h: seen(1, 3, 0), want: 'no' },
+    { case: 'two changes, a suspension seen', d: atGeneration(3), h: seen(2, 3, 2), want: 'yes' },
+    { case: 'a suspension before Ready was recorded', d: atGeneration(3), h: seen(1, 3, 1), want: 'no' },
     {
       case: 'history of an older object of that name',
       d: atGeneration(3),
-      h: { uid: 'other', from: 1, to: 3, lastSuspended: 0 },
+      h: seen(1, 3, 0, 'other'),
       want: 'unknown',
     },
-    {
-      case: 'history that stops short',
-      d: atGeneration(4),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
-      want: 'unknown',
-    },
+    { case: 'history that stops short', d: atGeneration(4), h: seen(1, 3, 0), want: 'unknown' },
   ])('$case: $want', ({ d, h, want }) => {
     expect(suspendedSinceRecorded(d, h)).toBe(want);
   });
@@ -1305,33 +1286,22 @@ describe('suspendedSinceRecorded', () => {
 
 describe('observeGeneration', () => {
   it.each<{ case: string; h?: GenerationHistory; g: number; suspended: boolean; want: GenerationHistory }>([
-    {
-      case: 'starts a history',
-      g: 4,
-      suspended: false,
-      want: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
-    },
+    { case: 'starts a history', g: 4, suspended: false, want: seen(4, 4, 0) },
     {
       case: 'extends it by the next generation',
-      h: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
+      h: seen(4, 4, 0),
       g: 5,
       suspended: true,
-      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      want: seen(4, 5, 5),
     },
     {
       case: 'keeps it for a status-only update',
-      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      h: seen(4, 5, 5),
       g: 5,
       suspended: true,
-      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      want: seen(4, 5, 5),
     },
-    {
-      case: 'starts again after a gap',
-      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
-      g: 7,
-      suspended: false,
-      want: { uid: UID, from: 7, to: 7, lastSuspended: 0 },
-    },
+    { case: 'starts again after a gap', h: seen(4, 5, 5), g: 7, suspended: false, want: seen(7, 7, 0) },
   ])('$case', ({ h, g, suspended, want }) => {
     expect(observeGeneration(h, UID, g, suspended)).toEqual(want);
   });
