@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { createDomains, loadKc, ReadyTracker } from './lib/kube.js';
 import { BenchOperator, diffCounts, requestsByMethod, sumOf } from './lib/operator.js';
+import { parseConfig } from '../src/config.js';
 import { runSameWrites, templatesFrom, type SameWritesResult } from './lib/same-writes.js';
 import { round } from './lib/stats.js';
 import { settled } from './lib/settle.js';
@@ -27,8 +28,6 @@ export interface IssuanceOptions {
   timeoutMs: number;
   nodeArgs?: string[];
   operatorArgs?: string[];
-  /** The operator's --workers (the baseline's concurrency); default 4, the operator's default. */
-  workers?: number;
 }
 
 export interface IssuanceResult {
@@ -102,7 +101,8 @@ export async function runIssuance(
   const seconds = (allReady - t0) / 1000;
 
   // The ceiling: the same writes without the operator, bodies copied from what it just wrote.
-  const workers = o.workers ?? 4;
+  // The baseline's concurrency is the operator's: its --workers as this run sets it (or its default).
+  const { workers } = parseConfig(o.operatorArgs ?? [], {});
   const templateDomain = domainNames[0]!;
   const sameWrites = await runSameWrites({
     kubeconfig: o.kubeconfig,

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { runIssuance, type IssuanceResult } from './issuance.js';
 import { benchCluster, createNamespace, deleteNamespace, ROOT, type BenchCluster } from './lib/cluster.js';
 import { machine, type Machine } from './lib/machine.js';
-import { buildOperator, type BenchOperator } from './lib/operator.js';
+import { buildOperator, imageNodeFlags, type BenchOperator } from './lib/operator.js';
 import { runPropagation, type PropagationResult } from './propagation.js';
 import { at, memoryRequestMiB, runCurve, WORKLOADS, type CurveResult } from './curve.js';
 
@@ -70,7 +70,17 @@ async function runVerify(): Promise<VerifierFigures> {
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench/verify.ts'), '--out', out, ...extra],
+      // With the image's node flags: the verifier in that process runs as it does in its pod.
+      [
+        ...imageNodeFlags(),
+        '--expose-gc',
+        '--import',
+        'tsx',
+        path.join(ROOT, 'bench/verify.ts'),
+        '--out',
+        out,
+        ...extra,
+      ],
       { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] },
     );
     child.on('exit', resolve);

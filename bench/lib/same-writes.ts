@@ -1,7 +1,7 @@
 // The issuance baseline (SPEC §6, issue #16): what the API server can take when the operator's own
 // writes for a domain are made with no operator logic at all — the same requests (create the token
 // Secret, write the domain's status, create the Event), with the operator's client (src/kube/client.ts,
-// keep-alive), the operator's concurrency (--workers, default 4; Events in the background, 16 at a
+// keep-alive), the operator's concurrency (its --workers; Events in the background, 16 at a
 // time, as kube/events.ts does), bodies copied from what the operator wrote in the same run, and the
 // domains created by the same benchmark client as the operator's run. Its domains/s is the ceiling
 // the operator's rate is divided by.

@@ -65,6 +65,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Objects per list page; default 500 (client-go's pager). */
   pageSize?: number;
   /**
+   * List by streaming (`sendInitialEvents`, list-watch.ts) while the server offers it; default
+   * true. false: always paged lists.
+   */
+  streamingList?: boolean;
+  /**
    * Applied to every object before it enters the cache, from a list or a watch: drops what no
    * reader uses. May modify and return its argument (a freshly parsed object nobody else holds).
    */
@@ -266,6 +271,8 @@ export class RestartingInformer<T extends KubernetesObject> {
   private watchdogTimer: ReturnType<typeof setTimeout> | undefined;
   // The last sign of life of the current attempt (its start, a list page, a watch event).
   private lastProgressAtMs = 0;
+  // Set once the API server refused a streaming list: paged lists from then on.
+  private watchListRefused: boolean;
   // When the current attempt started listing: "informer synced" logs how long the list took.
   private attemptStartedAtMs = 0;
   private currentAtMs: number | undefined;
@@ -288,6 +295,7 @@ export class RestartingInformer<T extends KubernetesObject> {
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
     this.silenceTimeoutMs = opts.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS;
+    this.watchListRefused = opts.streamingList === false;
   }
 
   /**
@@ -409,18 +417,37 @@ export class RestartingInformer<T extends KubernetesObject> {
       if (phase === 'DELETED') deleteObject(this.cache, obj, this.callbacks.delete);
       else addOrUpdateObject(this.cache, obj, this.callbacks.add, this.callbacks.update);
     };
-    // Any event of the current watch, bookmarks included, says the stream is alive and the cache
-    // current up to that point.
-    const onEvent = (): void => {
+    // Any event of the current watch, bookmarks included, says the stream is alive and (once the
+    // list is applied) the cache current up to that point.
+    const onEvent = (current: boolean): void => {
       if (!isCurrent()) return;
       progress();
-      this.currentAtMs = this.lastProgressAtMs;
+      if (current) this.currentAtMs = this.lastProgressAtMs;
     };
+    // The streaming list (list-watch.ts), until the server refuses it once.
+    const watchList = this.watchListRefused
+      ? undefined
+      : {
+          transform,
+          apply: (items: T[]) => {
+            if (!isCurrent()) throw new StaleAttemptError('superseded attempt');
+            this.applyList({ items, metadata: {} });
+          },
+          refused: () => {
+            if (this.watchListRefused) return;
+            this.watchListRefused = true;
+            this.opts.log.info(
+              { informer: this.opts.name },
+              'the API server does not stream lists; listing in pages',
+            );
+          },
+        };
     const informer = new ListWatchCycle<T>({
       client: this.opts.client,
       path: this.opts.path,
       ...(this.opts.labelSelector !== undefined ? { labelSelector: this.opts.labelSelector } : {}),
       list: listFn,
+      ...(watchList ? { watchList } : {}),
       onObject,
       onEvent,
       timeoutSeconds: () => watchTimeoutSeconds(this.random, this.opts.minWatchTimeoutMs),

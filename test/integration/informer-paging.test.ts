@@ -119,6 +119,7 @@ describe('paged lists', () => {
       path: `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/scimdomains`,
       list: domainPages(asked),
       pageSize: 2,
+      streamingList: false,
       transform: withoutApplyBookkeeping,
       log: quiet,
     });
@@ -179,6 +180,7 @@ describe('paged lists', () => {
         });
       },
       pageSize: 2,
+      streamingList: false,
       transform: withoutManagedFields,
       log: quiet,
     });
@@ -194,5 +196,35 @@ describe('paged lists', () => {
       expect(s.metadata?.annotations).toEqual({ [LAST_APPLIED_ANNOTATION]: '{}', note: 'kept' });
       expect(s.data?.token).toBe(Buffer.from(s.metadata!.name!).toString('base64'));
     }
+  });
+});
+
+describe('streaming lists (sendInitialEvents)', () => {
+  it('lists by one watch request where the API server offers it: every object, trimmed, no page asked', async () => {
+    for (const n of ['s0', 's1', 's2']) await createDomain(n);
+    const asked: ListPage[] = [];
+    const informer = new RestartingInformer<ScimDomain>({
+      name: 'test/streamed',
+      client: kubeClientOf(ctx.kc),
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/scimdomains`,
+      list: domainPages(asked),
+      transform: withoutApplyBookkeeping,
+      log: quiet,
+    });
+    informers.push(informer);
+    await informer.start();
+    expect(asked).toEqual([]);
+    const names = informer.list().map((d) => d.metadata.name);
+    expect(names).toEqual(expect.arrayContaining(['s0', 's1', 's2']));
+    for (const d of informer.list()) {
+      expect(d.metadata).not.toHaveProperty('managedFields');
+      expect(d.metadata.annotations).toEqual({ note: 'kept' });
+    }
+    expect(informer.lastCurrentAt).toEqual(expect.any(Number));
+
+    // The same connection goes on as the watch.
+    await createDomain('s3');
+    await waitFor('s3 in the cache', () => informer.get('s3', ctx.namespace));
+    expect(asked).toEqual([]);
   });
 });
