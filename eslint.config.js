@@ -17,16 +17,6 @@ const LAYERS = {
 const ENTRY_POINTS = ['main', 'operator', 'config', 'cli'];
 const ALL = [...Object.keys(LAYERS), ...ENTRY_POINTS];
 
-// Imports that break the table today, in files another change owns; each names what it imports.
-// Remove an entry when its file is fixed (the rule then holds there too).
-/** @type {Record<string, string[]>} */
-const KNOWN_EXCEPTIONS = {
-  // `import type { Config }`: the controller should take its own options type from main.
-  'src/controllers/scimdomain/controller.ts': ['config'],
-  // `import type { Config }`: the verifier should take its own options type from main.
-  'src/verifier/verifier.ts': ['config'],
-};
-
 const TEST_CODE = { group: ['**/test/**', 'vitest'], message: 'runtime code must not import test code' };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -48,26 +38,21 @@ function forbidden(layer, depth, allowed) {
  * The rule for runtime files matching `glob`: the layer patterns, and no test code. Tests beside the
  * source (*.test.ts) are not part of the runtime's dependency graph: they may import what they set up.
  */
-function block(glob, patterns, ignores = []) {
+function block(glob, patterns) {
   return {
     files: [glob],
-    ignores: [...ignores, 'src/**/*.test.ts'],
+    ignores: ['src/**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, TEST_CODE] }] },
   };
 }
 
 function layerBlocks() {
-  const exceptions = Object.keys(KNOWN_EXCEPTIONS);
   const out = [];
   for (const [layer, allowed] of Object.entries(LAYERS)) {
     for (const depth of [1, 2, 3]) {
       const glob = `src/${layer}/${'*/'.repeat(depth - 1)}*.ts`;
-      out.push(block(glob, forbidden(layer, depth, allowed), exceptions));
+      out.push(block(glob, forbidden(layer, depth, allowed)));
     }
-  }
-  for (const [file, extra] of Object.entries(KNOWN_EXCEPTIONS)) {
-    const [, layer, ...rest] = file.split('/');
-    out.push(block(file, forbidden(layer, rest.length, [...LAYERS[layer], ...extra])));
   }
   return out;
 }

@@ -11,28 +11,16 @@
 import { isIP } from 'node:net';
 import { Command, CommanderError, Option } from 'commander';
 import { formatAddress, type ListenAddress } from './api/listen-address.js';
+import type { DeliveryConfig } from './controllers/scimdomain/controller-config.js';
 import type { LeaderElectionConfig } from './kube/leader-election-config.js';
 import { LOG_LEVELS } from './observability/logger.js';
 import { formatDuration, parseDuration } from './rules/duration.js';
+import type { VerifierConfig } from './verifier/verifier-config.js';
 
 export { formatDuration, parseDuration } from './rules/duration.js';
 import type { LogLevel } from './observability/logger.js';
 
 export type { LogLevel } from './observability/logger.js';
-
-export interface VerifierConfig {
-  readonly address: ListenAddress;
-  /** Files of a mounted certificate; undefined: a self-signed one is generated (unless insecure). */
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
-  /** Plain HTTP, for a sidecar or loopback deployment. */
-  readonly insecure: boolean;
-  /** Past this long without knowing its index is current, the verifier is unready and answers 503. */
-  readonly maxStalenessMs: number;
-  /** Open connections beyond this are closed at once. */
-  readonly maxConnections: number;
-  /** After SIGTERM: /readyz fails at once, requests are still answered this long, then it closes. */
-  readonly drainPeriodMs: number;
-}
 
 /**
  * What this process runs (SPEC §5): `controller` (reconciles; no verify port), `verifier` (answers
@@ -62,11 +50,7 @@ export interface Config {
   /** The key that seals the tokens the controller writes (SPEC §2.3); undefined: a per-process key. */
   readonly tokenSealKeyFile: string | undefined;
   /** Overrides of the identity providers' endpoints and trust (SPEC §2.7); undefined: the cloud's. */
-  readonly delivery: {
-    readonly authorityUrl: string | undefined;
-    readonly graphUrl: string | undefined;
-    readonly extraCaFile: string | undefined;
-  };
+  readonly delivery: DeliveryConfig;
 }
 
 /** Thrown for input that cannot become a Config; the message names the flag and what was expected. */

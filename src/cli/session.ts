@@ -37,6 +37,14 @@ export interface SessionOptions {
   namespace?: string;
 }
 
+/** Where our custom objects of `plural` in `namespace` live, for CustomObjectsApi calls. */
+const inNamespace = (plural: string, namespace: string) => ({
+  group: GROUP,
+  version: VERSION,
+  namespace,
+  plural,
+});
+
 export const DOMAINS_RESOURCE = `${DOMAIN_PLURAL}.${GROUP}`;
 export const ROTATIONS_RESOURCE = `${ROTATION_PLURAL}.${GROUP}`;
 
@@ -81,10 +89,7 @@ export class Session {
       },
       async () =>
         (await this.custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: DOMAIN_PLURAL,
+          ...inNamespace(DOMAIN_PLURAL, namespace),
           name,
         })) as ScimDomain,
     );
@@ -101,12 +106,7 @@ export class Session {
     const list = (await this.call(op, () =>
       namespace === undefined
         ? this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: DOMAIN_PLURAL })
-        : this.custom.listNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: DOMAIN_PLURAL,
-          }),
+        : this.custom.listNamespacedCustomObject(inNamespace(DOMAIN_PLURAL, namespace)),
     )) as { items?: ScimDomain[] };
     return list.items ?? [];
   }
@@ -126,10 +126,7 @@ export class Session {
       },
       async () =>
         (await this.custom.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: DOMAIN_PLURAL,
+          ...inNamespace(DOMAIN_PLURAL, namespace),
           body: { apiVersion: API_VERSION, kind: DOMAIN_KIND, metadata: { name }, spec },
         })) as ScimDomain,
     );
@@ -144,13 +141,7 @@ export class Session {
         namespace,
         needs: [{ verb: 'list', resource: ROTATIONS_RESOURCE }],
       },
-      () =>
-        this.custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: ROTATION_PLURAL,
-        }),
+      () => this.custom.listNamespacedCustomObject(inNamespace(ROTATION_PLURAL, namespace)),
     )) as { items?: ScimTokenRotation[] };
     return list.items ?? [];
   }
@@ -183,10 +174,7 @@ export class Session {
       },
       async () =>
         (await this.custom.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: ROTATION_PLURAL,
+          ...inNamespace(ROTATION_PLURAL, namespace),
           body: {
             apiVersion: API_VERSION,
             kind: ROTATION_KIND,
@@ -208,10 +196,7 @@ export class Session {
       },
       async () =>
         (await this.custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: ROTATION_PLURAL,
+          ...inNamespace(ROTATION_PLURAL, namespace),
           name,
         })) as ScimTokenRotation,
     );

@@ -23,6 +23,12 @@ function kubeconfig(user: object, cluster: object = { server: 'https://api.examp
 }
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'connection-'));
+/** Writes `content` to `name` in `dir`; returns its path. */
+function fileIn(dir: string, name: string, content: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
 
 describe('credentialsFromKubeconfig', () => {
   it('reads inline certificate data and a CA, and trims the server', () => {
@@ -110,8 +116,7 @@ describe('inClusterCredentials', () => {
 describe('connectionFrom', () => {
   it('sends a bearer token, re-reading its file once it is older than a minute', async () => {
     const dir = tmp();
-    const tokenFile = path.join(dir, 'token');
-    writeFileSync(tokenFile, 'first\n');
+    const tokenFile = fileIn(dir, 'token', 'first\n');
     let now = 0;
     const conn = connectionFrom({ server: 'https://x', token: { file: tokenFile } }, 'test', () => now);
     expect((await conn.auth()).headers.authorization).toBe('Bearer first');
@@ -124,8 +129,7 @@ describe('connectionFrom', () => {
 
   it('keeps one keep-alive agent until the TLS material changes', async () => {
     const dir = tmp();
-    const caFile = path.join(dir, 'ca.crt');
-    writeFileSync(caFile, 'CA-1');
+    const caFile = fileIn(dir, 'ca.crt', 'CA-1');
     let now = 0;
     const conn = connectionFrom({ server: 'https://x', ca: { file: caFile } }, 'test', () => now);
     const a = (await conn.auth()).agent;
@@ -147,8 +151,7 @@ describe('connectionFrom', () => {
 describe('loadConnection', () => {
   it('reads --kubeconfig itself when it can', async () => {
     const dir = tmp();
-    const file = path.join(dir, 'config');
-    writeFileSync(file, kubeconfig({ token: 'abc' }));
+    const file = fileIn(dir, 'config', kubeconfig({ token: 'abc' }));
     const conn = await loadConnection(file, {});
     expect(conn.server).toBe('https://api.example:6443');
     expect(conn.source).toBe(file);
@@ -177,8 +180,7 @@ describe('loadConnection', () => {
 
   it('takes KUBECONFIG, then the pod ServiceAccount when there is no kubeconfig at all', async () => {
     const dir = tmp();
-    const file = path.join(dir, 'config');
-    writeFileSync(file, kubeconfig({ token: 'env' }));
+    const file = fileIn(dir, 'config', kubeconfig({ token: 'env' }));
     expect((await loadConnection(undefined, { KUBECONFIG: file, HOME: dir })).source).toBe(file);
     const inCluster = await loadConnection(undefined, {
       HOME: dir,

@@ -3,7 +3,8 @@
 // a fresh list after an exponential backoff with full jitter.
 //
 // Owns: the object cache callers read (list/get), the add/update/delete events derived from it, the
-// restart policy (pure: `planRestart`) and what a failure may put in the log (`describeError`).
+// restart policy (pure: `planRestart`). What a failure may put in the log is kube/errors.ts's
+// `summarizeError`.
 //
 // The cache lives here, not in the cycle: every attempt gets a new cycle, and each fresh list is
 // diffed against our cache. That way objects deleted while we were disconnected produce 'delete'
@@ -31,6 +32,7 @@
 
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
+import { summarizeError } from './errors.js';
 import {
   ListWatchCycle,
   addOrUpdateObject,
@@ -190,50 +192,6 @@ export function rapidReconnectStreak(
   return sincePreviousConnectMs < policy.rapidReconnectMs ? streak + 1 : 0;
 }
 
-export interface ErrorSummary {
-  /** HTTP status (ApiException.code, watch statusCode) or a Node error code such as ECONNREFUSED. */
-  code?: number | string;
-  /** Kubernetes Status reason (Forbidden, Expired, ...) when the response body was a Status. */
-  reason?: string;
-  message: string;
-}
-
-const MAX_LOGGED_MESSAGE = 200;
-
-/**
- * What of an informer error may be logged. client-node's ApiException puts the whole response body
- * and headers into `message`, and a body can hold objects (a list of Secrets), so only the first
- * line of the message is kept, cut short, plus the status code and a Status reason.
- */
-export function describeError(err: unknown): ErrorSummary {
-  if (typeof err !== 'object' || err === null) return { message: String(err).slice(0, MAX_LOGGED_MESSAGE) };
-  const e = err as { message?: unknown; code?: unknown; statusCode?: unknown; body?: unknown };
-  const summary: ErrorSummary = {
-    message: (typeof e.message === 'string' ? (e.message.split('\n', 1)[0] ?? '') : '').slice(
-      0,
-      MAX_LOGGED_MESSAGE,
-    ),
-  };
-  const code = [e.statusCode, e.code].find((c) => typeof c === 'number' || typeof c === 'string');
-  if (code !== undefined) summary.code = code;
-  const body = typeof e.body === 'string' ? tryParse(e.body) : e.body;
-  if (typeof body === 'object' && body !== null) {
-    const status = body as { kind?: unknown; reason?: unknown };
-    if (status.kind === 'Status' && typeof status.reason === 'string') {
-      summary.reason = status.reason.slice(0, 64);
-    }
-  }
-  return summary;
-}
-
-function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The whole list, read page by page: `limit` objects per request, following `continue` until the
  * server sends none. All pages are one snapshot at the first page's resourceVersion, which the
@@ -283,21 +241,6 @@ function continueToken(list: KubernetesListObject<KubernetesObject>): string | u
   const meta = list.metadata as { _continue?: unknown; continue?: unknown } | undefined;
   const token = meta?._continue ?? meta?.continue;
   return typeof token === 'string' ? token : undefined;
-}
-
-/** The work-queue key of an object: "namespace/name", or "name" for a cluster-scoped object. */
-export function objectKey(obj: KubernetesObject): string {
-  const name = obj.metadata?.name ?? '';
-  const namespace = obj.metadata?.namespace;
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-/** Inverse of `objectKey`. */
-export function splitObjectKey(key: string): { namespace: string | undefined; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0
-    ? { namespace: undefined, name: key }
-    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 // Thrown by our list function to a cycle that has been superseded, so it does not go on to open a
@@ -377,7 +320,7 @@ export class RestartingInformer<T extends KubernetesObject> {
         cb(obj);
       } catch (err) {
         this.opts.log.warn(
-          { informer: this.opts.name, event, err: describeError(err) },
+          { informer: this.opts.name, event, err: summarizeError(err) },
           'informer handler threw',
         );
       }
@@ -592,7 +535,7 @@ export class RestartingInformer<T extends KubernetesObject> {
         cb();
       } catch (err) {
         this.opts.log.warn(
-          { informer: this.opts.name, err: describeError(err) },
+          { informer: this.opts.name, err: summarizeError(err) },
           'informer restart handler threw',
         );
       }
@@ -619,7 +562,7 @@ export class RestartingInformer<T extends KubernetesObject> {
         failures: plan.failures,
         retryInMs: plan.delayMs,
         synced: this.isSynced,
-        err: describeError(err),
+        err: summarizeError(err),
       },
       'informer failed; restarting with a fresh list',
     );

@@ -310,6 +310,16 @@ function candidate(
   return { elector, fault, started, stopped, done: elector.run() };
 }
 
+/** Candidate a, leading at once, and candidate b, started after it and run for `thenMs`. */
+async function leaderThenFollower(thenMs: number) {
+  const store = new LeaseStore();
+  const a = candidate(store, 'a');
+  await vi.advanceTimersByTimeAsync(0);
+  const b = candidate(store, 'b');
+  await vi.advanceTimersByTimeAsync(thenMs);
+  return { store, a, b };
+}
+
 describe('LeaderElector', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: T0 });
@@ -336,11 +346,7 @@ describe('LeaderElector', () => {
   });
 
   it('lets a second candidate wait as long as the leader renews', async () => {
-    const store = new LeaseStore();
-    const a = candidate(store, 'a');
-    await vi.advanceTimersByTimeAsync(0);
-    const b = candidate(store, 'b');
-    await vi.advanceTimersByTimeAsync(60_000);
+    const { store, a, b } = await leaderThenFollower(60_000);
     expect(a.elector.isLeader).toBe(true);
     expect(b.elector.isLeader).toBe(false);
     expect(b.started).toEqual([]);
@@ -363,11 +369,7 @@ describe('LeaderElector', () => {
   ] as const)(
     'stops a leader whose API server %s at the renew deadline, before the other takes over after the lease duration',
     async (_what, mode) => {
-      const store = new LeaseStore();
-      const a = candidate(store, 'a');
-      await vi.advanceTimersByTimeAsync(0);
-      const b = candidate(store, 'b');
-      await vi.advanceTimersByTimeAsync(1_000);
+      const { store, a, b } = await leaderThenFollower(1_000);
       a.fault.mode = mode;
       const cutAt = Date.now();
       await vi.advanceTimersByTimeAsync(30_000);
@@ -394,11 +396,7 @@ describe('LeaderElector', () => {
   );
 
   it('releases on request: empty holder, one-second lease, and the other candidate takes over on its next attempt', async () => {
-    const store = new LeaseStore();
-    const a = candidate(store, 'a');
-    await vi.advanceTimersByTimeAsync(0);
-    const b = candidate(store, 'b');
-    await vi.advanceTimersByTimeAsync(5_000);
+    const { store, a, b } = await leaderThenFollower(5_000);
 
     const releasedAt = Date.now();
     await a.elector.release();
@@ -442,11 +440,7 @@ describe('LeaderElector', () => {
   });
 
   it('calls neither callback when released before it ever led', async () => {
-    const store = new LeaseStore();
-    const a = candidate(store, 'a');
-    await vi.advanceTimersByTimeAsync(0);
-    const b = candidate(store, 'b');
-    await vi.advanceTimersByTimeAsync(4_000);
+    const { store, a, b } = await leaderThenFollower(4_000);
     await b.elector.release();
     expect(b.started).toEqual([]);
     expect(b.stopped).toEqual([]);

@@ -65,6 +65,14 @@ function queueWith(handler: (key: string) => Promise<ReconcileResult>, opts: Par
   return new WorkQueue(handler, { name: 'test', workers: 1, random: NO_JITTER_RANDOM, ...opts });
 }
 
+/** A started queue whose reconciles the test finishes itself (`h`). */
+function startedQueue(opts: Partial<WorkQueueOptions> = {}) {
+  const h = controlledHandler();
+  const q = queueWith(h.handler, opts);
+  q.start();
+  return { h, q };
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -144,9 +152,7 @@ describe('WorkQueue', () => {
   });
 
   it('runs a key added during its own reconcile once more, after that reconcile ends', async () => {
-    const h = controlledHandler();
-    const q = queueWith(h.handler, { workers: 4 });
-    q.start();
+    const { h, q } = startedQueue({ workers: 4 });
 
     q.add('ns/a');
     q.add('ns/a');
@@ -369,9 +375,7 @@ describe('WorkQueue', () => {
   });
 
   it('waits for in-flight reconciles on shutdown, then resolves', async () => {
-    const h = controlledHandler();
-    const q = queueWith(h.handler, { workers: 2 });
-    q.start();
+    const { h, q } = startedQueue({ workers: 2 });
     q.add('a');
     q.add('b');
     let done = false;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimDomainStatus } from '../api/types.js';
+import { readyCondition, scimDomain } from '../../test/support/builders.js';
 import type { Condition } from './conditions.js';
 import type { DomainPlan } from './scimdomain/plan.js';
 import { MAX_REQUEUE_MS, judgeTokenAge, parseMaxTokenAge, tokenExpiry, withTokenAge } from './token-age.js';
@@ -8,24 +9,18 @@ const H = 3_600_000;
 const ISSUED = '2030-01-01T00:00:00.000Z';
 const at = (hoursAfterIssue: number) => new Date(Date.parse(ISSUED) + hoursAfterIssue * H);
 const token = { id: 'tok-1', fingerprint: 'sha256:aaaaaaaaaaaa', sha256: 'a'.repeat(64), generation: 1 };
-const ready: Condition = {
-  type: 'Ready',
-  status: 'True',
-  reason: 'TokenIssued',
-  message: 'token tok-1 is current',
-  lastTransitionTime: ISSUED,
-  observedGeneration: 1,
-};
+const ready = readyCondition({ message: 'token tok-1 is current', lastTransitionTime: ISSUED });
 
+/** contoso.example, Ready with token tok-1 issued at ISSUED, unless `status` says otherwise. */
 function domain(
   maxTokenAge: string | undefined,
   status: ScimDomainStatus | undefined = { conditions: [ready], token: { ...token, issuedAt: ISSUED } },
 ): ScimDomain {
-  return {
-    metadata: { namespace: 'ns', name: 'contoso', generation: 1, uid: 'u' },
-    spec: { domain: 'contoso.example', ...(maxTokenAge ? { maxTokenAge } : {}) },
+  return scimDomain({
+    metadata: { uid: 'u' },
+    spec: maxTokenAge ? { maxTokenAge } : {},
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 const overdue = (since: string) => ({
@@ -41,6 +36,12 @@ const within = (until: string) => ({
   reason: 'WithinMaxTokenAge',
   message: `token tok-1 (sha256:aaaaaaaaaaaa) is within spec.maxTokenAge (720h) until ${until}`,
   observedGeneration: 1,
+});
+
+/** A status whose TokenOverdue condition was reported at ISSUED, beside `ready`; with token tok-1 unless `withToken` is false. */
+const reported = (tokenOverdue: ReturnType<typeof overdue>, withToken = true): ScimDomainStatus => ({
+  conditions: [ready, { ...tokenOverdue, lastTransitionTime: ISSUED } as Condition],
+  ...(withToken ? { token: { ...token, issuedAt: ISSUED } } : {}),
 });
 
 const noop: DomainPlan = { actions: [], outcome: 'up-to-date' };
@@ -162,25 +163,13 @@ describe('withTokenAge', () => {
   it.each([
     {
       what: 'an overdue token already reported',
-      d: domain('720h', {
-        conditions: [
-          ready,
-          { ...overdue('2030-01-31T00:00:00.000Z'), lastTransitionTime: ISSUED } as Condition,
-        ],
-        token: { ...token, issuedAt: ISSUED },
-      }),
+      d: domain('720h', reported(overdue('2030-01-31T00:00:00.000Z'))),
       now: at(2000),
       requeueAfterMs: undefined,
     },
     {
       what: 'a young token already reported',
-      d: domain('720h', {
-        conditions: [
-          ready,
-          { ...within('2030-01-31T00:00:00.000Z'), lastTransitionTime: ISSUED } as Condition,
-        ],
-        token: { ...token, issuedAt: ISSUED },
-      }),
+      d: domain('720h', reported(within('2030-01-31T00:00:00.000Z'))),
       now: at(1),
       requeueAfterMs: MAX_REQUEUE_MS,
     },
@@ -198,26 +187,18 @@ describe('withTokenAge', () => {
   });
 
   it('clears the condition when spec.maxTokenAge is removed', () => {
-    const d = domain(undefined, {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-      token: { ...token, issuedAt: ISSUED },
-    });
+    const d = domain(undefined, reported(overdue('x')));
     expect(statusOf(withTokenAge(noop, d, at(2000)))?.conditions).toEqual([ready]);
   });
 
   it('clears it once the token is gone (suspended)', () => {
-    const d = domain('720h', {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-    });
+    const d = domain('720h', reported(overdue('x'), false));
     expect(statusOf(withTokenAge(noop, d, at(2000)))?.conditions).toEqual([ready]);
   });
 
   it("judges the plan's own status write: a newly issued token is within its max age, with no Event", () => {
     const reissued = '2030-03-01T00:00:00.000Z';
-    const d = domain('720h', {
-      conditions: [ready, { ...overdue('x'), lastTransitionTime: ISSUED } as Condition],
-      token: { ...token, issuedAt: ISSUED },
-    });
+    const d = domain('720h', reported(overdue('x')));
     const plan: DomainPlan = {
       actions: [
         { kind: 'createSecret', name: 's', content: { data: {}, annotations: {}, labels: {} } },

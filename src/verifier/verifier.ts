@@ -17,10 +17,11 @@
 
 import type { KubeClient } from '../kube/client.js';
 import type { ScimDomain } from '../api/types.js';
-import type { Config } from '../config.js';
-import { type RestartingInformer, describeError } from '../kube/informer.js';
+import { summarizeError } from '../kube/errors.js';
+import type { RestartingInformer } from '../kube/informer.js';
 import { scimDomainInformers } from '../kube/scim-informers.js';
 import { verifierView } from './cached-domain.js';
+import type { VerifierOptions } from './verifier-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createVerifierHandler } from './handler.js';
@@ -35,7 +36,7 @@ import {
 import { TokenIndex, type TokenIndexOptions } from './token-index.js';
 
 export interface VerifierDeps {
-  config: Pick<Config, 'namespaces' | 'minWatchTimeoutMs' | 'verifier'>;
+  config: VerifierOptions;
   client: KubeClient;
   log: Logger;
   metrics: Pick<Metrics, 'recordVerifyRequest' | 'setIndexStalenessSource'>;
@@ -251,7 +252,7 @@ export class Verifier {
       );
     } catch (err) {
       this.deps.log.warn(
-        { err: describeError(err) },
+        { err: summarizeError(err) },
         'verifier certificate refresh failed; keeping the current one',
       );
     }

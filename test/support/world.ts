@@ -6,8 +6,6 @@
 // server. Pure; nothing in the operator imports it.
 
 import {
-  API_VERSION,
-  DOMAIN_KIND,
   GENERATION_ANNOTATION,
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -31,6 +29,7 @@ import {
   type SecretView,
 } from '../../src/rules/scimdomain/plan.js';
 import { planDomain } from '../../src/rules/scimdomain/policies.js';
+import { readyCondition, scimDomain } from './builders.js';
 import { createTokenSealer } from '../../src/rules/token-seal.js';
 import {
   generateToken,
@@ -221,25 +220,17 @@ export function fakeDeps(firstSeed = 2): FakeDeps {
   };
 }
 
-export function scimDomain(
+/** The world's domain, team-a/acme (test/support/builders.ts's `scimDomain` with the world's names). */
+export function acmeDomain(
   spec: Partial<ScimDomainSpec> = {},
   meta: Partial<ScimDomain['metadata']> = {},
   status?: ScimDomainStatus,
 ): ScimDomain {
-  return {
-    apiVersion: API_VERSION,
-    kind: DOMAIN_KIND,
-    metadata: {
-      name: NAME,
-      namespace: NS,
-      uid: UID,
-      generation: 1,
-      creationTimestamp: new Date(CREATED),
-      ...meta,
-    },
+  return scimDomain({
+    metadata: { name: NAME, namespace: NS, uid: UID, creationTimestamp: new Date(CREATED), ...meta },
     spec: { domain: DOMAIN, ...spec },
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 export function tokenStatus(t: TestToken, generation: number, issuedAt = CREATED): TokenStatus {
@@ -292,7 +283,7 @@ export function ownedSecret(
 
 /** A new domain after its first reconcile: Secret and status hold T1 at generation 1. */
 export function issuedWorld(spec: Partial<ScimDomainSpec> = {}): World {
-  const start: World = { domain: scimDomain(spec), secrets: {} };
+  const start: World = { domain: acmeDomain(spec), secrets: {} };
   return apply(start, planDomain(observe(start), fakeDeps(1)).actions);
 }
 
@@ -308,26 +299,16 @@ export const at = (s: number) => new Date(T0.getTime() + s * 1000);
 /** A SHA-256 digest of one hex character repeated. */
 export const sha = (c: string) => c.repeat(64);
 
+/** A Ready domain, ns/acme, holding token tok-old of generation 3 (builders.ts's `scimDomain`). */
 export function readyDomain(
-  over: Partial<ScimDomain['status']> = {},
-  spec: Partial<ScimDomain['spec']> = {},
+  over: Partial<ScimDomainStatus> = {},
+  spec: Partial<ScimDomainSpec> = {},
 ): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'acme', namespace: 'ns', uid: 'd-uid', generation: 1, resourceVersion: '10' },
+  return scimDomain({
+    metadata: { name: 'acme', uid: 'd-uid', resourceVersion: '10' },
     spec: { domain: 'acme.example', ...spec },
     status: {
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'TokenIssued',
-          message: '',
-          lastTransitionTime: T0.toISOString(),
-          observedGeneration: 1,
-        },
-      ],
+      conditions: [readyCondition({ lastTransitionTime: T0.toISOString() })],
       token: {
         id: 'tok-old',
         fingerprint: `sha256:${'a'.repeat(12)}`,
@@ -337,7 +318,7 @@ export function readyDomain(
       },
       ...over,
     },
-  };
+  });
 }
 
 export function tokenRotation(

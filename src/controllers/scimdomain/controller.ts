@@ -15,8 +15,8 @@ import {
   type ScimDomain,
   type ScimTokenRotation,
 } from '../../api/types.js';
-import { namespacedKey, splitObjectKey } from '../../api/object-key.js';
-import type { Config } from '../../config.js';
+import { namespacedKey, objectKey, splitObjectKey } from '../../api/object-key.js';
+import type { ScimDomainControllerConfig } from './controller-config.js';
 import {
   CONTROLLER_NAME,
   reconcileDomain,
@@ -36,17 +36,14 @@ import { GenerationHistories } from './generation-history.js';
 import { coreApi, customObjectsApi } from '../../kube/apis.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Expectations } from '../../kube/expectations.js';
-import { RestartingInformer, objectKey } from '../../kube/informer.js';
+import { RestartingInformer } from '../../kube/informer.js';
 import { customResourceInformers } from '../../kube/scim-informers.js';
 import { withoutManagedFields } from '../../kube/trim.js';
 import { WorkQueue } from '../../kube/work-queue.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 export interface ScimDomainControllerDeps {
-  config: Pick<
-    Config,
-    'namespaces' | 'minWatchTimeoutMs' | 'workers' | 'resyncPeriodMs' | 'rotationGraceMs' | 'delivery'
-  >;
+  config: ScimDomainControllerConfig;
   client: KubeClient;
   log: Logger;
   metrics: Metrics;

@@ -5,7 +5,7 @@
 // (a re-list, a restart) counts as "may have been".
 import type { ScimDomain } from '../../api/types.js';
 import { observeGeneration, type GenerationHistory } from '../../rules/scimdomain/plan.js';
-import { objectKey } from '../../kube/informer.js';
+import { objectKey } from '../../api/object-key.js';
 
 export class GenerationHistories {
   private readonly byKey = new Map<string, GenerationHistory>();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LastDelivery, ScimDomain, ScimDomainStatus } from '../../api/types.js';
+import { readyCondition, scimDomain } from '../../../test/support/builders.js';
 import { getCondition } from '../conditions.js';
 import {
   deliveryBackoffMs,
@@ -26,6 +27,7 @@ const ENTRA = {
   credentialsSecretRef: { name: 'entra-app' },
 };
 
+/** ns/acme at generation 3, Ready with token tok1 (TOKEN), delivering to ENTRA, unless `opts` says otherwise. */
 function domain(
   opts: {
     delivery?: boolean;
@@ -35,10 +37,8 @@ function domain(
     scimBaseUrl?: string | null;
   } = {},
 ): ScimDomain {
-  return {
-    apiVersion: 'scim.tokens.dev/v1alpha1',
-    kind: 'ScimDomain',
-    metadata: { name: 'acme', namespace: 'ns', uid: 'uid-1', generation: 3, resourceVersion: '42' },
+  return scimDomain({
+    metadata: { name: 'acme', uid: 'uid-1', generation: 3, resourceVersion: '42' },
     spec: {
       domain: 'acme.example.com',
       ...(opts.scimBaseUrl === null ? {} : { scimBaseUrl: opts.scimBaseUrl ?? BASE_URL }),
@@ -54,19 +54,17 @@ function domain(
         generation: 1,
       },
       conditions: [
-        {
-          type: 'Ready',
+        readyCondition({
           status: opts.ready ?? 'True',
-          reason: 'TokenIssued',
           message: 'current',
           lastTransitionTime: at(-60_000),
           observedGeneration: 3,
-        },
+        }),
       ],
       secretName: 'acme-scim-token',
       ...opts.status,
     },
-  };
+  });
 }
 
 function secret(token: string | undefined): SecretView {
@@ -103,6 +101,14 @@ const failed = (
   result: 'Failure',
   message,
   failures,
+});
+
+/** The token an overlap keeps verifying until `expiresAt` (status.previousToken). */
+const overlapPrevious = (expiresAt: string) => ({
+  id: 'old1',
+  fingerprint: 'sha256:aaaaaaaaaaaa',
+  sha256: 'a'.repeat(64),
+  expiresAt,
 });
 
 function summary(d: DeliveryDecision): string {
@@ -312,12 +318,7 @@ describe('recordDelivery', () => {
   });
 
   it('revokes an overlap previous token in the same status write once the new token is delivered', () => {
-    const previous = {
-      id: 'old1',
-      fingerprint: 'sha256:aaaaaaaaaaaa',
-      sha256: 'a'.repeat(64),
-      expiresAt: at(3_600_000),
-    };
+    const previous = overlapPrevious(at(3_600_000));
     const revokedTokens = Array.from({ length: 10 }, (_, i) => ({
       id: `r${i}`,
       fingerprint: `sha256:${String(i).repeat(12)}`,
@@ -382,12 +383,7 @@ describe('recordDelivery', () => {
   );
 
   it('keeps an overlap previous token when delivery fails (it expires on its own)', () => {
-    const previous = {
-      id: 'old1',
-      fingerprint: 'sha256:aaaaaaaaaaaa',
-      sha256: 'a'.repeat(64),
-      expiresAt: at(60_000),
-    };
+    const previous = overlapPrevious(at(60_000));
     const { actions } = recordDelivery(
       domain({ status: { previousToken: previous } }),
       requestOf(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScimDomain, ScimDomainStatus } from '../../api/types.js';
 import { getCondition, type Condition } from '../conditions.js';
 import { hasApiError, reportsApiError, withApiError, withoutApiError } from './api-error.js';
-import { NOW, T1, editStatus, issuedWorld, scimDomain, tokenStatus } from '../../../test/support/world.js';
+import { NOW, T1, editStatus, issuedWorld, acmeDomain, tokenStatus } from '../../../test/support/world.js';
 
 const reconciling = (reason: string): Condition => ({
   type: 'Reconciling',
@@ -24,7 +24,7 @@ describe('reportsApiError / hasApiError', () => {
     { case: 'no Reconciling condition', conditions: [], want: false },
   ])('$case → $want', ({ conditions, want }) => {
     expect(reportsApiError(conditions)).toBe(want);
-    expect(hasApiError(withConditions(scimDomain(), conditions))).toBe(want);
+    expect(hasApiError(withConditions(acmeDomain(), conditions))).toBe(want);
   });
 });
 
@@ -50,7 +50,7 @@ describe('withApiError', () => {
     },
     {
       case: 'a domain without a token is Ready=False ApiError',
-      d: scimDomain(),
+      d: acmeDomain(),
       base: undefined,
       ready: {
         status: 'False',

@@ -54,7 +54,7 @@ import {
   SEALER,
   OTHER_SEALER,
   fakeDeps,
-  scimDomain,
+  acmeDomain,
   tokenStatus,
   tokenData,
   generationAnnotations,
@@ -88,6 +88,14 @@ function condition(status: ScimDomainStatus, type: string): Condition | undefine
   return getCondition(status.conditions, type);
 }
 
+/** What the watch saw of the domain `uid`: generations `from` to `to`, the last suspended one. */
+const seen = (from: number, to: number, lastSuspended: number, uid = UID): GenerationHistory => ({
+  uid,
+  from,
+  to,
+  lastSuspended,
+});
+
 function plan(w: World, deps: PlanDeps = fakeDeps()): DomainPlan {
   return planDomain(observe(w), deps);
 }
@@ -104,7 +112,7 @@ describe('effectiveSecretName', () => {
       want: 'idp-token',
     },
   ])('$case', ({ spec, name, want }) => {
-    expect(effectiveSecretName(scimDomain(spec, { name }))).toBe(want);
+    expect(effectiveSecretName(acmeDomain(spec, { name }))).toBe(want);
   });
 });
 
@@ -421,7 +429,7 @@ describe('judgeSecret', () => {
 describe('planDomain', () => {
   describe('issuing', () => {
     const newDomain = (spec: Partial<ScimDomainSpec> = {}): World => ({
-      domain: scimDomain(spec),
+      domain: acmeDomain(spec),
       secrets: {},
     });
 
@@ -526,7 +534,7 @@ describe('planDomain', () => {
 
   // Every path the planner can take, as a world before the reconcile, for properties all paths share.
   const scenarios: { name: string; world: () => World }[] = [
-    { name: 'a new domain is issued its first token', world: () => ({ domain: scimDomain(), secrets: {} }) },
+    { name: 'a new domain is issued its first token', world: () => ({ domain: acmeDomain(), secrets: {} }) },
     { name: 'a deleted Secret is replaced', world: () => withoutSecret(issuedWorld()) },
     {
       name: 'a hand-edited Secret is replaced',
@@ -569,7 +577,7 @@ describe('planDomain', () => {
     {
       name: 'a younger claimant meets the owner of its domain',
       world: () => ({
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: {},
         claimants: [
           { namespace: NS, name: NAME, creationTimestamp: CREATED },
@@ -580,7 +588,7 @@ describe('planDomain', () => {
     {
       name: 'a foreign Secret holds the name',
       world: () => ({
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: { [SECRET]: ownedSecret(tokenData(T9), {}, { controllerUid: 'someone-else' }) },
       }),
     },
@@ -647,7 +655,7 @@ describe('planDomain', () => {
   describe('deleting', () => {
     it.each([
       { case: 'holds a token', world: issuedWorld },
-      { case: 'has no Secret yet', world: (): World => ({ domain: scimDomain(), secrets: {} }) },
+      { case: 'has no Secret yet', world: (): World => ({ domain: acmeDomain(), secrets: {} }) },
       { case: 'lost its Secret', world: () => withoutSecret(issuedWorld()) },
       { case: 'is suspended', world: () => editSpec(issuedWorld(), { suspend: true }) },
     ])('plans nothing for a domain being deleted that $case', ({ world }) => {
@@ -670,9 +678,9 @@ describe('planDomain', () => {
       creationTimestamp: '2025-01-01T00:00:00Z',
     };
     const conflicted = (): World => ({
-      domain: scimDomain(),
+      domain: acmeDomain(),
       secrets: {},
-      claimants: [claimantOf(scimDomain()), owner],
+      claimants: [claimantOf(acmeDomain()), owner],
     });
 
     it('stalls the younger claimant with Ready=False DomainConflict naming the owner and issues nothing', () => {
@@ -703,7 +711,7 @@ describe('planDomain', () => {
       const [ns = '', name = ''] = self;
       const [otherNs = '', otherName = ''] = other;
       const w: World = {
-        domain: scimDomain({}, { namespace: ns, name }),
+        domain: acmeDomain({}, { namespace: ns, name }),
         secrets: {},
         claimants: [
           { namespace: ns, name, creationTimestamp: CREATED },
@@ -719,10 +727,10 @@ describe('planDomain', () => {
 
     it('issues a token to the claimant that wins a creationTimestamp tie', () => {
       const w: World = {
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: {},
         claimants: [
-          claimantOf(scimDomain()),
+          claimantOf(acmeDomain()),
           { namespace: 'team-b', name: NAME, creationTimestamp: CREATED },
         ],
       };
@@ -749,7 +757,7 @@ describe('planDomain', () => {
     ] as { case: string; status: ScimDomainStatus | undefined }[])(
       'emits the DomainConflict event when $case enters the conflict',
       ({ status }) => {
-        const w = { ...conflicted(), domain: scimDomain({}, {}, status) };
+        const w = { ...conflicted(), domain: acmeDomain({}, {}, status) };
 
         expect(eventsOf(plan(w)).map((e) => e.reason)).toEqual(['DomainConflict']);
       },
@@ -782,7 +790,7 @@ describe('planDomain', () => {
       const foreign = { ...ownedSecret({ token: 'theirs' }, {}), controllerUid };
       const deps = fakeDeps();
 
-      const p = plan({ domain: scimDomain(), secrets: { [SECRET]: foreign } }, deps);
+      const p = plan({ domain: acmeDomain(), secrets: { [SECRET]: foreign } }, deps);
 
       expect(kinds(p)).toEqual(['writeStatus', 'event']);
       expect(deps.issued).toEqual([]);
@@ -1015,7 +1023,7 @@ describe('planDomain', () => {
 
     it('adopts a first token written before the first status write', () => {
       const written: World = {
-        domain: scimDomain(),
+        domain: acmeDomain(),
         secrets: { [SECRET]: ownedSecret(tokenData(T8), sealedAnnotations(T8, 1, 'Issued')) },
       };
       const deps = fakeDeps();
@@ -1227,18 +1235,11 @@ describe('planDomain against hostile edits', () => {
   describe('a suspension undone before it was recorded', () => {
     // Ready records generation 1; the user suspends (2) and unsuspends (3) before a reconcile.
     const flipped = () => editSpec(editSpec(issuedWorld(), { suspend: true }), { suspend: false });
-    const history = (from: number, to: number, lastSuspended: number): GenerationHistory => ({
-      uid: UID,
-      from,
-      to,
-      lastSuspended,
-    });
-
     it.each([
-      { case: 'the watch saw the suspension', h: history(1, 3, 2), outcome: 'reissued-suspended' },
-      { case: 'the watch missed a generation', h: history(3, 3, 0), outcome: 'reissued-suspended' },
+      { case: 'the watch saw the suspension', h: seen(1, 3, 2), outcome: 'reissued-suspended' },
+      { case: 'the watch missed a generation', h: seen(3, 3, 0), outcome: 'reissued-suspended' },
       { case: 'nothing was seen at all', h: undefined, outcome: 'reissued-suspended' },
-      { case: 'the watch saw every generation unsuspended', h: history(1, 3, 0), outcome: 'up-to-date' },
+      { case: 'the watch saw every generation unsuspended', h: seen(1, 3, 0), outcome: 'up-to-date' },
     ])('$case: $outcome', ({ h, outcome }) => {
       const w = flipped();
       const p = planDomain({ ...observe(w), ...(h ? { suspendHistory: h } : {}) }, fakeDeps());
@@ -1268,36 +1269,16 @@ describe('suspendedSinceRecorded', () => {
     { case: 'no change since Ready', d: atGeneration(1), want: 'no' },
     { case: 'one change since Ready', d: atGeneration(2), want: 'no' },
     { case: 'two changes, none seen', d: atGeneration(3), want: 'unknown' },
-    {
-      case: 'two changes, both seen unsuspended',
-      d: atGeneration(3),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
-      want: 'no',
-    },
-    {
-      case: 'two changes, a suspension seen',
-      d: atGeneration(3),
-      h: { uid: UID, from: 2, to: 3, lastSuspended: 2 },
-      want: 'yes',
-    },
-    {
-      case: 'a suspension before Ready was recorded',
-      d: atGeneration(3),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 1 },
-      want: 'no',
-    },
+    { case: 'two changes, both seen unsuspended', d: atGeneration(3), h: seen(1, 3, 0), want: 'no' },
+    { case: 'two changes, a suspension seen', d: atGeneration(3), h: seen(2, 3, 2), want: 'yes' },
+    { case: 'a suspension before Ready was recorded', d: atGeneration(3), h: seen(1, 3, 1), want: 'no' },
     {
       case: 'history of an older object of that name',
       d: atGeneration(3),
-      h: { uid: 'other', from: 1, to: 3, lastSuspended: 0 },
+      h: seen(1, 3, 0, 'other'),
       want: 'unknown',
     },
-    {
-      case: 'history that stops short',
-      d: atGeneration(4),
-      h: { uid: UID, from: 1, to: 3, lastSuspended: 0 },
-      want: 'unknown',
-    },
+    { case: 'history that stops short', d: atGeneration(4), h: seen(1, 3, 0), want: 'unknown' },
   ])('$case: $want', ({ d, h, want }) => {
     expect(suspendedSinceRecorded(d, h)).toBe(want);
   });
@@ -1305,33 +1286,22 @@ describe('suspendedSinceRecorded', () => {
 
 describe('observeGeneration', () => {
   it.each<{ case: string; h?: GenerationHistory; g: number; suspended: boolean; want: GenerationHistory }>([
-    {
-      case: 'starts a history',
-      g: 4,
-      suspended: false,
-      want: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
-    },
+    { case: 'starts a history', g: 4, suspended: false, want: seen(4, 4, 0) },
     {
       case: 'extends it by the next generation',
-      h: { uid: UID, from: 4, to: 4, lastSuspended: 0 },
+      h: seen(4, 4, 0),
       g: 5,
       suspended: true,
-      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      want: seen(4, 5, 5),
     },
     {
       case: 'keeps it for a status-only update',
-      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      h: seen(4, 5, 5),
       g: 5,
       suspended: true,
-      want: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
+      want: seen(4, 5, 5),
     },
-    {
-      case: 'starts again after a gap',
-      h: { uid: UID, from: 4, to: 5, lastSuspended: 5 },
-      g: 7,
-      suspended: false,
-      want: { uid: UID, from: 7, to: 7, lastSuspended: 0 },
-    },
+    { case: 'starts again after a gap', h: seen(4, 5, 5), g: 7, suspended: false, want: seen(7, 7, 0) },
   ])('$case', ({ h, g, suspended, want }) => {
     expect(observeGeneration(h, UID, g, suspended)).toEqual(want);
   });

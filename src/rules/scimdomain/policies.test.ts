@@ -33,7 +33,7 @@ import {
   issuedWorld,
   observe,
   ownedSecret,
-  scimDomain,
+  acmeDomain,
   sealedAnnotations,
   tokenData,
   withoutSecret,
@@ -125,7 +125,7 @@ describe('beingDeleted', () => {
     { case: 'a domain with a deletionTimestamp', w: () => deleting(issuedWorld()), want: 'deleting' },
     {
       case: 'a domain being deleted before it ever had a token',
-      w: () => deleting({ domain: scimDomain(), secrets: {} }),
+      w: () => deleting({ domain: acmeDomain(), secrets: {} }),
       want: 'deleting',
     },
     { case: 'a live domain', w: () => issuedWorld(), want: undefined },
@@ -199,7 +199,7 @@ describe('suspended', () => {
     { case: 'spec.suspend true', w: () => editSpec(issuedWorld(), { suspend: true }), want: 'suspended' },
     {
       case: 'spec.suspend true before any token',
-      w: () => ({ domain: scimDomain({ suspend: true }), secrets: {} }),
+      w: () => ({ domain: acmeDomain({ suspend: true }), secrets: {} }),
       want: 'suspended',
     },
     { case: 'spec.suspend false', w: () => editSpec(issuedWorld(), { suspend: false }), want: undefined },
@@ -295,7 +295,7 @@ describe('tokenCurrent', () => {
         })),
       want: 'up-to-date',
     },
-    { case: 'no token yet', w: () => ({ domain: scimDomain(), secrets: {} }), want: undefined },
+    { case: 'no token yet', w: () => ({ domain: acmeDomain(), secrets: {} }), want: undefined },
     { case: 'the Secret lost', w: () => withoutSecret(issuedWorld()), want: undefined },
     {
       case: 'the Secret edited to another token',
@@ -354,7 +354,7 @@ describe('issueToken', () => {
   it.each([
     {
       case: 'no token yet',
-      w: () => ({ domain: scimDomain(), secrets: {} }),
+      w: () => ({ domain: acmeDomain(), secrets: {} }),
       outcome: 'issued',
       revoked: undefined,
     },
@@ -400,7 +400,7 @@ describe('issueToken', () => {
 
   it('seals the new token, its generation and its cause for this domain', () => {
     const deps = fakeDeps();
-    const p = issueToken(domainFacts(observe({ domain: scimDomain(), secrets: {} }), deps));
+    const p = issueToken(domainFacts(observe({ domain: acmeDomain(), secrets: {} }), deps));
     const write = p.actions[0];
 
     expect(write?.kind).toBe('createSecret');
