@@ -95,7 +95,13 @@ describe('startHealthServer', () => {
 
   it('answers 500 and logs when rendering metrics fails', async () => {
     const { log, output } = captureLog();
-    const metrics = { contentType: 'text/plain', render: () => Promise.reject(new Error('collector broke')) };
+    const metrics = {
+      contentType: 'text/plain',
+      // eslint-disable-next-line require-yield, @typescript-eslint/require-await
+      renderChunks: async function* (): AsyncGenerator<string> {
+        throw new Error('collector broke');
+      },
+    };
     const { url } = await start({ log, metrics });
     const res = await fetch(`${url}/metrics`);
     expect(res.status).toBe(500);
