@@ -345,8 +345,8 @@ describe('the Deployment', () => {
       capabilities: { drop: ['ALL'] },
     });
     // docs/benchmarks.md: 213-230 MB settled (peak 231 MB) with 10,000 domains.
-    expect(container.resources.requests).toEqual({ cpu: '100m', memory: '256Mi' });
-    expect(container.resources.limits).toEqual({ cpu: '1000m', memory: '512Mi' });
+    expect(container.resources.requests).toEqual({ cpu: '100m', memory: '160Mi' });
+    expect(container.resources.limits).toEqual({ cpu: '1000m', memory: '320Mi' });
   });
 
   it('spreads the replicas over zones and nodes and keeps one through voluntary disruptions', () => {
