@@ -233,7 +233,9 @@ const DOMAIN_FAMILIES: readonly DomainFamily[] = [
       `# TYPE ${DOMAIN_SERIES.expiry} gauge\n`,
     lines: (d, labels) => {
       const issuedMs = issuedMsOf(d);
-      const expiresAt = Number.isFinite(issuedMs) ? tokenExpiry(new Date(issuedMs), d.maxTokenAge) : undefined;
+      const expiresAt = Number.isFinite(issuedMs)
+        ? tokenExpiry(new Date(issuedMs), d.maxTokenAge)
+        : undefined;
       return expiresAt ? `${DOMAIN_SERIES.expiry}{${labels}} ${expiresAt.getTime() / 1000}\n` : '';
     },
   },
