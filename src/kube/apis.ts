@@ -3,15 +3,7 @@
 // knows these, and tests can hand in either. Typed with client-node's interfaces (type imports
 // only: nothing of client-node is loaded); at runtime the objects are the API server's JSON, so
 // timestamps are strings, not Dates.
-import type {
-  CoreV1Event,
-  KubernetesListObject,
-  KubernetesObject,
-  V1DeleteOptions,
-  V1Lease,
-  V1Secret,
-  V1SecretList,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, V1DeleteOptions, V1Lease, V1Secret, V1SecretList } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
 
 interface Page {
@@ -104,6 +96,3 @@ export function leasesApi(client: KubeClient): LeasesApi {
       client.request('PUT', leases(namespace) + named(name), { body }),
   };
 }
-
-/** A list page as the informer reads it. */
-export type ListOf<T extends KubernetesObject> = KubernetesListObject<T>;
